@@ -1,0 +1,292 @@
+import { lstatSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { MistudioError } from '../errors';
+import { isCommitSha, validateRevision, type RepoRef } from '../repo';
+import {
+  errnoCode,
+  fsyncDir,
+  fsyncFile,
+  ioError,
+  lstatOrUndefined,
+  statOrUndefined,
+  tempPathIn,
+  unlinkIfPresent,
+  writeFileAtomic,
+} from './fsUtil';
+import { LAYOUT, isStrictlyInside, repoFolderName, safeRepoPath, validateBlobId, validateCommit } from './paths';
+
+/** The two link calls, injectable so tests (and odd filesystems) can exercise the fallbacks. */
+export interface LinkFs {
+  symlink(target: string, linkPath: string): Promise<void>;
+  link(existingPath: string, newPath: string): Promise<void>;
+}
+
+export interface HfCacheOptions {
+  readonly linkFs?: Partial<LinkFs>;
+}
+
+/** How a snapshot file was made: the huggingface_hub symlink, or a real file where symlinks are refused. */
+export type Materialization = 'symlink' | 'hardlink' | 'copy';
+
+export interface SnapshotFileSpec {
+  readonly path: string;
+  readonly blobId: string;
+  /** When known, a real-file copy must also have this size to count as complete. */
+  readonly size?: number;
+}
+
+// Errors that mean "this filesystem or OS does not do links", as opposed to a real failure worth reporting.
+const LINKS_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL']);
+const HARDLINKS_UNSUPPORTED = new Set([...LINKS_UNSUPPORTED, 'EXDEV', 'EMLINK', 'EACCES']);
+
+/**
+ * One Hugging Face hub cache folder, written exactly as huggingface_hub writes it:
+ * `<root>/<models|datasets>--org--name/{blobs/<id>, snapshots/<commit>/<path> -> ../../blobs/<id>, refs/<revision>}`.
+ * Every path it hands out or writes is validated and stays inside the repo folder.
+ */
+export class HfCache {
+  readonly root: string;
+  private readonly linkFs: LinkFs;
+  // Remembered per instance so a cache on a link-less filesystem does not retry (and fail) for every file.
+  private symlinksWork = true;
+  private hardlinksWork = true;
+
+  constructor(root: string, options: HfCacheOptions = {}) {
+    if (typeof root !== 'string' || root.trim() === '') throw new MistudioError('InvalidInput', 'Cache root is empty');
+    this.root = path.resolve(root);
+    this.linkFs = {
+      symlink: options.linkFs?.symlink ?? ((target, linkPath) => fs.symlink(target, linkPath, 'file')),
+      link: options.linkFs?.link ?? ((existing, newPath) => fs.link(existing, newPath)),
+    };
+  }
+
+  repoDir(ref: RepoRef): string {
+    return path.join(this.root, repoFolderName(ref));
+  }
+
+  blobPath(ref: RepoRef, blobId: string): string {
+    return path.join(this.repoDir(ref), LAYOUT.blobs, validateBlobId(blobId));
+  }
+
+  incompletePath(ref: RepoRef, blobId: string): string {
+    return `${this.blobPath(ref, blobId)}${LAYOUT.incompleteSuffix}`;
+  }
+
+  /** huggingface_hub's per-blob lock file (`<root>/.locks/<repo folder>/<blobId>.lock`), for interop with Python's filelock. */
+  lockPath(ref: RepoRef, blobId: string): string {
+    return path.join(this.root, LAYOUT.locks, repoFolderName(ref), `${validateBlobId(blobId)}.lock`);
+  }
+
+  snapshotDir(ref: RepoRef, commit: string): string {
+    const dir = path.join(this.repoDir(ref), LAYOUT.snapshots, validateCommit(commit));
+    this.assertNoSymlinkedParents(ref, dir, true);
+    return dir;
+  }
+
+  snapshotFilePath(ref: RepoRef, commit: string, relPath: string): string {
+    const snapshot = this.snapshotDir(ref, commit);
+    const file = path.join(snapshot, ...safeRepoPath(relPath).split('/'));
+    if (!isStrictlyInside(snapshot, file)) throw new MistudioError('UnsafePath', `Unsafe file path "${relPath}": outside the snapshot`);
+    this.assertNoSymlinkedParents(ref, file, false);
+    return file;
+  }
+
+  refPath(ref: RepoRef, revision: string): string {
+    const refs = path.join(this.repoDir(ref), LAYOUT.refs);
+    const file = path.join(refs, ...validateRevision(revision).split('/'));
+    if (!isStrictlyInside(refs, file)) throw new MistudioError('UnsafePath', `Unsafe revision "${revision}"`);
+    this.assertNoSymlinkedParents(ref, file, false);
+    return file;
+  }
+
+  /**
+   * Creates blobs/, snapshots/ and refs/. huggingface_hub's scan reports a repo without snapshots/ as corrupted
+   * and @huggingface/hub's also wants refs/, so a repo folder never exists without them, not even mid-download.
+   */
+  async ensureRepoLayout(ref: RepoRef): Promise<string> {
+    const repo = this.repoDir(ref);
+    for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs]) await this.ensureDir(ref, path.join(repo, sub));
+    return repo;
+  }
+
+  async hasBlob(ref: RepoRef, blobId: string): Promise<boolean> {
+    const st = await statOrUndefined(this.blobPath(ref, blobId));
+    return st?.isFile() ?? false;
+  }
+
+  async commitBlob(ref: RepoRef, blobId: string, fromPath: string): Promise<void> {
+    const dest = this.blobPath(ref, blobId);
+    await this.ensureRepoLayout(ref);
+    const source = await lstatOrUndefined(fromPath);
+    if (!source?.isFile()) throw new MistudioError('Io', `Cannot store blob ${blobId}: ${fromPath} is not a file`, { path: fromPath });
+    try {
+      await fsyncFile(fromPath);
+      await fs.rename(fromPath, dest);
+    } catch (err) {
+      if (errnoCode(err) !== 'EXDEV') throw ioError(`Cannot store blob ${blobId}`, err, dest);
+      await this.copyIntoPlace(ref, fromPath, dest);
+      await unlinkIfPresent(fromPath);
+    }
+    await fsyncDir(path.dirname(dest));
+  }
+
+  async linkSnapshotFile(ref: RepoRef, commit: string, relPath: string, blobId: string): Promise<Materialization> {
+    const blob = this.blobPath(ref, blobId);
+    const linkPath = this.snapshotFilePath(ref, commit, relPath);
+    const blobStat = await statOrUndefined(blob);
+    if (!blobStat?.isFile()) throw new MistudioError('Io', `Cannot link ${relPath}: blob ${blobId} is not in the cache`, { path: blob });
+    await this.ensureRepoLayout(ref);
+    await this.ensureDir(ref, path.dirname(linkPath));
+
+    const existing = await lstatOrUndefined(linkPath);
+    if (existing?.isDirectory()) throw new MistudioError('Io', `Cannot link ${relPath}: a folder is in the way`, { path: linkPath });
+    // Exactly os.path.relpath(blob, dirname(link)) as huggingface_hub writes it, so the cache survives being moved.
+    const target = path.relative(path.dirname(linkPath), blob);
+    if (existing?.isSymbolicLink() && (await fs.readlink(linkPath)) === target) return 'symlink';
+
+    if (this.symlinksWork) {
+      const temp = tempPathIn(this.repoDir(ref));
+      try {
+        await this.linkFs.symlink(target, temp);
+        await this.renameIntoPlace(temp, linkPath);
+        return 'symlink';
+      } catch (err) {
+        await fs.unlink(temp).catch(() => undefined);
+        if (!LINKS_UNSUPPORTED.has(errnoCode(err) ?? '')) throw ioError(`Cannot link ${relPath}`, err, linkPath);
+        this.symlinksWork = false;
+      }
+    }
+    if (existing?.isFile() && existing.ino === blobStat.ino && existing.dev === blobStat.dev) return 'hardlink';
+    if (this.hardlinksWork) {
+      // A hard link costs no space and keeps one inode, which cleanup uses to tell which blob a real file is.
+      const temp = tempPathIn(this.repoDir(ref));
+      try {
+        await this.linkFs.link(blob, temp);
+        await this.renameIntoPlace(temp, linkPath);
+        return 'hardlink';
+      } catch (err) {
+        await fs.unlink(temp).catch(() => undefined);
+        if (!HARDLINKS_UNSUPPORTED.has(errnoCode(err) ?? '')) throw ioError(`Cannot link ${relPath}`, err, linkPath);
+        this.hardlinksWork = false;
+      }
+    }
+    await this.copyIntoPlace(ref, blob, linkPath);
+    return 'copy';
+  }
+
+  /** Not written when the revision is the commit itself, like huggingface_hub; unchanged refs are not rewritten. */
+  async writeRef(ref: RepoRef, revision: string, commit: string): Promise<void> {
+    validateCommit(commit);
+    const name = validateRevision(revision);
+    if (name === commit) return;
+    const file = this.refPath(ref, name);
+    await this.ensureRepoLayout(ref);
+    await this.ensureDir(ref, path.dirname(file));
+    if ((await this.readRefFile(file)) === commit) return;
+    // No trailing newline: huggingface_hub compares the file's raw text with the commit.
+    await writeFileAtomic(file, commit, this.repoDir(ref));
+  }
+
+  /** The commit a revision names in this cache; a full commit sha names itself. */
+  async readRef(ref: RepoRef, revision: string): Promise<string | undefined> {
+    const name = validateRevision(revision);
+    const stored = await this.readRefFile(this.refPath(ref, name));
+    if (stored !== undefined && isCommitSha(stored)) return stored;
+    return isCommitSha(name) ? name : undefined;
+  }
+
+  async snapshotIsComplete(ref: RepoRef, commit: string, files: readonly SnapshotFileSpec[]): Promise<boolean> {
+    for (const file of files) {
+      if (!(await this.fileMatchesBlob(this.snapshotFilePath(ref, commit, file.path), this.blobPath(ref, file.blobId), file.size))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  async removeIncomplete(ref: RepoRef, blobIds: readonly string[]): Promise<void> {
+    for (const blobId of blobIds) await unlinkIfPresent(this.incompletePath(ref, blobId));
+  }
+
+  private async readRefFile(file: string): Promise<string | undefined> {
+    try {
+      return (await fs.readFile(file, 'utf8')).trim();
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+      throw ioError(`Cannot read ref ${file}`, err, file);
+    }
+  }
+
+  private async fileMatchesBlob(file: string, blob: string, size: number | undefined): Promise<boolean> {
+    const st = await lstatOrUndefined(file);
+    if (st === undefined) return false;
+    const blobStat = await statOrUndefined(blob);
+    const sizeOk = (n: number): boolean => size === undefined || n === size;
+    if (st.isSymbolicLink()) {
+      if (!blobStat?.isFile() || !sizeOk(blobStat.size)) return false;
+      const target = path.resolve(path.dirname(file), await fs.readlink(file));
+      if (target === blob) return true;
+      // An absolute link written through another spelling of the root (a symlinked cache root) still counts.
+      const [realTarget, realBlob] = await Promise.all([fs.realpath(file).catch(() => ''), fs.realpath(blob).catch(() => '')]);
+      return realTarget !== '' && realTarget === realBlob;
+    }
+    if (!st.isFile()) return false;
+    // A real file: our hard link or copy, or huggingface_hub's no-symlink layout where the blob was moved here.
+    if (blobStat === undefined) return sizeOk(st.size);
+    return sizeOk(st.size) && (st.size === blobStat.size || (st.ino === blobStat.ino && st.dev === blobStat.dev));
+  }
+
+  private async copyIntoPlace(ref: RepoRef, from: string, dest: string): Promise<void> {
+    const temp = tempPathIn(this.repoDir(ref));
+    try {
+      await fs.copyFile(from, temp);
+      await fsyncFile(temp);
+      await this.renameIntoPlace(temp, dest);
+    } catch (err) {
+      await fs.unlink(temp).catch(() => undefined);
+      throw ioError(`Cannot copy into ${dest}`, err, dest);
+    }
+  }
+
+  private async renameIntoPlace(temp: string, dest: string): Promise<void> {
+    await fs.rename(temp, dest);
+    await fsyncDir(path.dirname(dest));
+  }
+
+  private async ensureDir(ref: RepoRef, dir: string): Promise<void> {
+    this.assertNoSymlinkedParents(ref, dir, true);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`Cannot create folder ${dir}`, err, dir);
+    }
+    // Checked again once it exists: mkdir -p would have gone through a symlinked parent created meanwhile.
+    this.assertNoSymlinkedParents(ref, dir, true);
+  }
+
+  /**
+   * Refuses a target whose existing parents inside the repo folder include a symlink or a non-folder: writing
+   * through one could land anywhere. The root and the repo folder itself may be symlinks (a cache moved to
+   * another disk); what huggingface_hub creates below them never is.
+   */
+  private assertNoSymlinkedParents(ref: RepoRef, target: string, includeTarget: boolean): void {
+    const repo = this.repoDir(ref);
+    const parts = path.relative(repo, target).split(path.sep);
+    const count = includeTarget ? parts.length : parts.length - 1;
+    let current = repo;
+    for (let i = 0; i < count; i++) {
+      current = path.join(current, parts[i] ?? '');
+      let st;
+      try {
+        st = lstatSync(current, { throwIfNoEntry: false });
+      } catch (err) {
+        throw ioError(`Cannot read ${current}`, err, current);
+      }
+      if (st === undefined) return;
+      if (st.isSymbolicLink()) throw new MistudioError('UnsafePath', `Refusing to write through a symlink: ${current}`, { path: current });
+      if (!st.isDirectory()) throw new MistudioError('UnsafePath', `Expected a folder but found a file: ${current}`, { path: current });
+    }
+  }
+}
