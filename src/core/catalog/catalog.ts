@@ -1,0 +1,599 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlValue } from 'sql.js';
+import { MistudioError } from '../errors';
+import { Emitter, type Event } from '../events';
+import { REPO_KINDS, isCommitSha, validateRepoId, validateRevision, type RepoKind } from '../repo';
+import { whereClause } from './entryQuery';
+import { ENTRY_COLUMNS, FILE_COLUMNS, JOB_COLUMNS, entryFromRow, fileFromRow, jobFromRow } from './rows';
+import type { SaveScheduler } from './saveScheduler';
+import { SearchIndex, byName, type IndexedEntry } from './searchIndex';
+import { foldForSearch } from './searchKey';
+import type { Statements } from './statements';
+import {
+  ENTRY_STATUSES,
+  type CatalogChange,
+  type CatalogCounts,
+  type CatalogEntry,
+  type EntryFile,
+  type EntryFilePatch,
+  type EntryFilter,
+  type EntryPatch,
+  type EntryStatus,
+  type Job,
+  type JobFilter,
+  type JobPatch,
+  type NewEntry,
+  type NewEntryFile,
+  type NewJob,
+  type SearchQuery,
+  type SearchResult,
+  type StatusCounts,
+} from './types';
+import {
+  checkBlobId,
+  checkCommit,
+  checkCount,
+  checkDirection,
+  checkErrorCode,
+  checkFileState,
+  checkGitSha1,
+  checkJobState,
+  checkJobType,
+  checkKind,
+  checkMetadata,
+  checkOptionalText,
+  checkPatterns,
+  checkRepoPath,
+  checkSha256,
+  checkSortKey,
+  checkStatus,
+  checkText,
+  checkedJson,
+  normaliseRanges,
+} from './validate';
+
+const ENTRY_PATCH_KEYS: ReadonlySet<string> = new Set<keyof EntryPatch>([
+  'displayName',
+  'commit',
+  'status',
+  'bytesDone',
+  'bytesTotal',
+  'fileCount',
+  'snapshotPath',
+  'errorCode',
+  'errorMessage',
+  'includePatterns',
+  'excludePatterns',
+  'metadata',
+]);
+const FILE_PATCH_KEYS: ReadonlySet<string> = new Set<keyof EntryFilePatch>(['state', 'bytesDone', 'doneRanges']);
+const JOB_PATCH_KEYS: ReadonlySet<string> = new Set<keyof JobPatch>(['state', 'attempts', 'payload', 'lastError']);
+
+/** The mutable columns of an entry, as stored. */
+interface EntryColumns {
+  display_name: string;
+  name_key: string;
+  commit_sha: string | null;
+  status: EntryStatus;
+  bytes_done: number;
+  bytes_total: number;
+  file_count: number;
+  snapshot_path: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  include_patterns: string;
+  exclude_patterns: string;
+  metadata: string;
+}
+
+export interface CatalogParts {
+  readonly statements: Statements;
+  /** Null for an in-memory catalog. */
+  readonly saver: SaveScheduler | null;
+  readonly file: string | null;
+  readonly schemaVersion: number;
+}
+
+/**
+ * Every model and dataset the user manages, their files' download state and the persisted job queue, in one SQLite
+ * database (sql.js). All methods are synchronous against the in-memory database; changes reach the disk through
+ * coalesced atomic saves (see openCatalog).
+ */
+export class Catalog {
+  private readonly changes = new Emitter<CatalogChange>();
+  readonly onDidChange: Event<CatalogChange> = this.changes.event;
+  /** The catalog file, or null when in memory. */
+  readonly file: string | null;
+  readonly schemaVersion: number;
+
+  private readonly sql: Statements;
+  private readonly saver: SaveScheduler | null;
+  /** Events of the open transaction and its savepoints, delivered only once the outermost commit succeeds. */
+  private readonly pendingEvents: CatalogChange[][] = [];
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly index: SearchIndex;
+  /** Entries changed by committed transactions whose index items are not yet refreshed. */
+  private readonly staleIds = new Set<string>();
+
+  constructor(parts: CatalogParts) {
+    this.sql = parts.statements;
+    this.saver = parts.saver;
+    this.file = parts.file;
+    this.schemaVersion = parts.schemaVersion;
+    this.index = new SearchIndex(this.readIndexItems());
+  }
+
+  // ---- entries ----
+
+  /** Adds an entry; one per (kind, repoId, revision). Revision defaults to "main", display name to the repo id. */
+  addEntry(input: NewEntry): CatalogEntry {
+    this.assertOpen();
+    const kind = checkKind(input.kind);
+    const repoId = validateRepoId(checkText(input.repoId, 'repo id'));
+    const revision = validateRevision(input.revision === undefined ? 'main' : checkText(input.revision, 'revision'));
+    if (this.findEntry(kind, repoId, revision)) {
+      throw new MistudioError('InvalidInput', `${kind === 'model' ? 'Model' : 'Dataset'} ${repoId}@${revision} is already in the catalog`, { repoId });
+    }
+    const displayName = input.displayName === undefined ? repoId : checkText(input.displayName, 'display name').trim();
+    const now = Date.now();
+    const id = randomUUID();
+    const columns = this.entryColumns(
+      {
+        displayName,
+        commit: input.commit === undefined ? (isCommitSha(revision) ? revision : null) : input.commit,
+        status: input.status ?? 'queued',
+        bytesDone: input.bytesDone ?? 0,
+        bytesTotal: input.bytesTotal ?? 0,
+        fileCount: input.fileCount ?? 0,
+        snapshotPath: input.snapshotPath ?? null,
+        errorCode: input.errorCode ?? null,
+        errorMessage: input.errorMessage ?? null,
+        includePatterns: input.includePatterns ?? [],
+        excludePatterns: input.excludePatterns ?? [],
+        metadata: input.metadata ?? {},
+      });
+    this.transaction(() => {
+      this.sql.run(
+        `INSERT INTO entries (id, kind, repo_id, revision, repo_key, created_at, updated_at, ${Object.keys(columns).join(', ')})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ${Object.keys(columns).map(() => '?').join(', ')})`,
+        [id, kind, repoId, revision, foldForSearch(repoId), now, now, ...Object.values(columns)],
+      );
+      this.emit({ kind: 'entry-added', entryId: id });
+    });
+    return this.requireEntry(id);
+  }
+
+  getEntry(id: string): CatalogEntry | undefined {
+    this.assertOpen();
+    const row = this.sql.get(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE id = ?`, [id]);
+    return row ? entryFromRow(row) : undefined;
+  }
+
+  /** The entry for that revision; without a revision, the repo's most recently updated entry. */
+  findEntry(kind: RepoKind, repoId: string, revision?: string): CatalogEntry | undefined {
+    this.assertOpen();
+    const row =
+      revision === undefined
+        ? this.sql.get(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE kind = ? AND repo_id = ? ORDER BY updated_at DESC, id DESC LIMIT 1`, [kind, repoId])
+        : this.sql.get(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE kind = ? AND repo_id = ? AND revision = ?`, [kind, repoId, revision]);
+    return row ? entryFromRow(row) : undefined;
+  }
+
+  /** Applies the given fields; a patch that changes nothing writes nothing and fires no event. */
+  updateEntry(id: string, patch: EntryPatch): CatalogEntry {
+    this.assertOpen();
+    for (const key of Object.keys(patch)) {
+      if (!ENTRY_PATCH_KEYS.has(key)) throw new MistudioError('InvalidInput', `Cannot change "${key}" of a catalog entry`);
+    }
+    const existing = this.requireEntry(id);
+    const columns = this.entryColumns({ ...existing, ...definedFields(patch) });
+    const current = this.sql.get(`SELECT ${Object.keys(columns).join(', ')} FROM entries WHERE id = ?`, [id]) ?? {};
+    const changed = (Object.keys(columns) as Array<keyof EntryColumns>).filter((k) => current[k] !== columns[k]);
+    if (changed.length === 0) return existing;
+    const updatedAt = Math.max(Date.now(), existing.updatedAt);
+    this.transaction(() => {
+      this.sql.run(`UPDATE entries SET ${changed.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE id = ?`, [
+        ...changed.map((k) => columns[k]),
+        updatedAt,
+        id,
+      ]);
+      this.emit({ kind: 'entry-updated', entryId: id });
+    });
+    return this.requireEntry(id);
+  }
+
+  /** Removes the entry and its file rows; returns false when there was no such entry. Jobs are left to their owner. */
+  removeEntry(id: string): boolean {
+    this.assertOpen();
+    return this.transaction(() => {
+      this.sql.run('DELETE FROM entry_files WHERE entry_id = ?', [id]);
+      const removed = this.sql.run('DELETE FROM entries WHERE id = ?', [id]) > 0;
+      if (removed) this.emit({ kind: 'entry-removed', entryId: id });
+      return removed;
+    });
+  }
+
+  search(query: SearchQuery = {}): SearchResult {
+    this.assertOpen();
+    const text = query.text === undefined ? '' : checkText(query.text, 'search text', { allowEmpty: true });
+    const { ids, total } = this.freshIndex().search({
+      kind: query.kind === undefined ? undefined : checkKind(query.kind),
+      statuses: query.statuses === undefined ? undefined : new Set(checkStatuses(query.statuses)),
+      needle: foldForSearch(text.trim()),
+      sort: checkSortKey(query.sort ?? 'name'),
+      direction: checkDirection(query.direction ?? 'asc'),
+      offset: checkCount(query.offset ?? 0, 'offset'),
+      limit: query.limit === undefined ? -1 : checkCount(query.limit, 'limit'),
+    });
+    return { items: this.entriesInOrder(ids), total };
+  }
+
+  /** Every entry matching the filter, by name (the order of search's default sort). */
+  listEntries(filter: EntryFilter = {}): CatalogEntry[] {
+    this.assertOpen();
+    const where = whereClause({
+      kind: filter.kind === undefined ? undefined : checkKind(filter.kind),
+      repoId: filter.repoId,
+      statuses: filter.statuses === undefined ? undefined : checkStatuses(filter.statuses),
+    });
+    const index = this.freshIndex();
+    const entries = this.sql.all(`SELECT ${ENTRY_COLUMNS} FROM entries ${where.sql}`, where.params).map(entryFromRow);
+    const keyed = entries.map((entry) => ({ entry, key: index.get(entry.id) ?? indexedEntry(entry.id, entry.kind, entry.status, foldForSearch(entry.displayName), '', 0, 0) }));
+    return keyed.sort((a, b) => byName(a.key, b.key)).map((k) => k.entry);
+  }
+
+  counts(): CatalogCounts {
+    this.assertOpen();
+    const empty = (): { total: number; byStatus: Record<EntryStatus, number> } => ({
+      total: 0,
+      byStatus: Object.fromEntries(ENTRY_STATUSES.map((s) => [s, 0])) as Record<EntryStatus, number>,
+    });
+    const result: Record<RepoKind, { total: number; byStatus: Record<EntryStatus, number> }> = { model: empty(), dataset: empty() };
+    for (const item of this.freshIndex().values()) {
+      result[item.kind].total += 1;
+      result[item.kind].byStatus[item.status] += 1;
+    }
+    return result satisfies Record<RepoKind, StatusCounts>;
+  }
+
+  // ---- files ----
+
+  /** Replaces the entry's file list. */
+  setFiles(entryId: string, files: readonly NewEntryFile[]): void {
+    this.assertOpen();
+    this.requireEntry(entryId);
+    const seen = new Set<string>();
+    const rows = files.map((f) => {
+      const row = fileColumns(f);
+      if (seen.has(row[0])) throw new MistudioError('InvalidInput', `File ${row[0]} is listed twice`);
+      seen.add(row[0]);
+      return row;
+    });
+    this.transaction(() => {
+      this.sql.run('DELETE FROM entry_files WHERE entry_id = ?', [entryId]);
+      for (const row of rows) {
+        this.sql.run(
+          'INSERT INTO entry_files (entry_id, path, size, blob_id, sha256, git_sha1, state, bytes_done, done_ranges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [entryId, ...row],
+        );
+      }
+    });
+  }
+
+  /** The entry's files by path; empty for an unknown entry. */
+  getFiles(entryId: string): EntryFile[] {
+    this.assertOpen();
+    return this.sql.all(`SELECT ${FILE_COLUMNS} FROM entry_files WHERE entry_id = ? ORDER BY path`, [entryId]).map(fileFromRow);
+  }
+
+  getFile(entryId: string, path: string): EntryFile | undefined {
+    this.assertOpen();
+    const row = this.sql.get(`SELECT ${FILE_COLUMNS} FROM entry_files WHERE entry_id = ? AND path = ?`, [entryId, path]);
+    return row ? fileFromRow(row) : undefined;
+  }
+
+  updateFile(entryId: string, path: string, patch: EntryFilePatch): EntryFile {
+    this.assertOpen();
+    for (const key of Object.keys(patch)) {
+      if (!FILE_PATCH_KEYS.has(key)) throw new MistudioError('InvalidInput', `Cannot change "${key}" of a catalog file`);
+    }
+    const existing = this.getFile(entryId, path);
+    if (!existing) throw new MistudioError('EntryNotFound', `File ${path} is not part of catalog entry ${entryId}`, { path });
+    const next = { ...existing, ...definedFields(patch) };
+    const state = checkFileState(next.state);
+    const bytesDone = checkFileBytes(next.bytesDone, existing.size);
+    const ranges = JSON.stringify(normaliseRanges(next.doneRanges, existing.size));
+    this.transaction(() => {
+      this.sql.run(
+        'UPDATE entry_files SET state = ?, bytes_done = ?, done_ranges = ? WHERE entry_id = ? AND path = ? AND (state IS NOT ? OR bytes_done IS NOT ? OR done_ranges IS NOT ?)',
+        [state, bytesDone, ranges, entryId, path, state, bytesDone, ranges],
+      );
+    });
+    return this.getFile(entryId, path) ?? existing;
+  }
+
+  // ---- jobs ----
+
+  addJob(input: NewJob): Job {
+    this.assertOpen();
+    const id = randomUUID();
+    const now = Date.now();
+    const type = checkJobType(input.type);
+    const entryId = input.entryId === undefined || input.entryId === null ? null : checkText(input.entryId, 'job entry id');
+    const state = checkJobState(input.state ?? 'pending');
+    const payload = checkedJson(input.payload ?? null, 'job payload');
+    this.transaction(() => {
+      this.sql.run(
+        'INSERT INTO jobs (id, type, entry_id, state, attempts, payload, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, NULL, ?, ?)',
+        [id, type, entryId, state, payload, now, now],
+      );
+    });
+    return this.requireJob(id);
+  }
+
+  getJob(id: string): Job | undefined {
+    this.assertOpen();
+    const row = this.sql.get(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, [id]);
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  /** Jobs in the order they were added. */
+  listJobs(filter: JobFilter = {}): Job[] {
+    this.assertOpen();
+    const terms: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.type !== undefined) {
+      terms.push('type = ?');
+      params.push(checkJobType(filter.type));
+    }
+    if (filter.state !== undefined) {
+      terms.push('state = ?');
+      params.push(checkJobState(filter.state));
+    }
+    if (filter.entryId !== undefined) {
+      terms.push(filter.entryId === null ? 'entry_id IS NULL' : 'entry_id = ?');
+      if (filter.entryId !== null) params.push(filter.entryId);
+    }
+    const where = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
+    return this.sql.all(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ORDER BY created_at, rowid`, params).map(jobFromRow);
+  }
+
+  updateJob(id: string, patch: JobPatch): Job {
+    this.assertOpen();
+    for (const key of Object.keys(patch)) {
+      if (!JOB_PATCH_KEYS.has(key)) throw new MistudioError('InvalidInput', `Cannot change "${key}" of a job`);
+    }
+    const existing = this.requireJob(id);
+    const next = { ...existing, ...definedFields(patch) };
+    const values = [checkJobState(next.state), checkCount(next.attempts, 'attempts'), checkedJson(next.payload, 'job payload'), checkOptionalText(next.lastError, 'last error')];
+    this.transaction(() => {
+      this.sql.run('UPDATE jobs SET state = ?, attempts = ?, payload = ?, last_error = ?, updated_at = ? WHERE id = ?', [
+        ...values,
+        Math.max(Date.now(), existing.updatedAt),
+        id,
+      ]);
+    });
+    return this.requireJob(id);
+  }
+
+  removeJob(id: string): boolean {
+    this.assertOpen();
+    return this.transaction(() => this.sql.run('DELETE FROM jobs WHERE id = ?', [id]) > 0);
+  }
+
+  // ---- transactions and persistence ----
+
+  /**
+   * Runs `fn` all-or-nothing: if it throws, every change it made is undone and no event fires. Nested calls become
+   * savepoints. Change events are delivered after the outermost commit, and the whole transaction is one save.
+   * `fn` must be synchronous.
+   */
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    const depth = this.pendingEvents.length;
+    const savepoint = `sp${depth}`;
+    if (depth === 0) {
+      this.sql.modified = false;
+      this.sql.db.exec('BEGIN');
+    } else {
+      this.sql.db.exec(`SAVEPOINT ${savepoint}`);
+    }
+    this.pendingEvents.push([]);
+    let result: T;
+    try {
+      result = fn();
+      if (isThenable(result)) {
+        result.then(undefined, () => undefined);
+        throw new MistudioError('InvalidInput', 'Catalog transactions must be synchronous');
+      }
+      if (depth === 0) this.sql.db.exec('COMMIT');
+      else this.sql.db.exec(`RELEASE ${savepoint}`);
+    } catch (err) {
+      this.pendingEvents.pop();
+      try {
+        this.sql.db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      } catch {
+        // A failed COMMIT may already have rolled back; there is nothing left to undo.
+      }
+      throw err;
+    }
+    const events = this.pendingEvents.pop() ?? [];
+    if (depth > 0) {
+      this.pendingEvents[depth - 1]?.push(...events);
+      return result;
+    }
+    if (this.sql.modified) this.saver?.request();
+    for (const event of events) this.staleIds.add(event.entryId);
+    for (const event of events) this.changes.fire(event);
+    return result;
+  }
+
+  /** Whether changes are waiting to be written (always false in memory). */
+  get hasUnsavedChanges(): boolean {
+    return this.saver?.hasUnsavedChanges ?? false;
+  }
+
+  /** Writes pending changes now; rejects (NoSpace / Io) if that write fails — the changes stay pending. */
+  async flush(): Promise<void> {
+    this.assertOpen();
+    await this.saver?.flush();
+  }
+
+  /** Flushes and frees the database. If the final write fails the catalog still closes and the error is thrown. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  /** Marks the whole database for saving, e.g. after migrations or a fresh start. */
+  requestSave(): void {
+    this.saver?.request();
+  }
+
+  private async closeOnce(): Promise<void> {
+    let failure: unknown;
+    try {
+      await this.saver?.flush();
+    } catch (err) {
+      failure = err;
+    }
+    this.closed = true;
+    this.saver?.dispose();
+    this.sql.free();
+    this.sql.db.close();
+    this.changes.dispose();
+    if (failure !== undefined) throw failure;
+  }
+
+  // ---- helpers ----
+
+  private assertOpen(): void {
+    if (this.closed || this.closing) throw new MistudioError('Io', `The catalog${this.file ? ` ${this.file}` : ''} is closed`);
+  }
+
+  private emit(change: CatalogChange): void {
+    this.pendingEvents.at(-1)?.push(change);
+  }
+
+  /** The search index, brought up to date with committed changes (one by one, or rebuilt after a bulk change). */
+  private freshIndex(): SearchIndex {
+    if (this.staleIds.size === 0) return this.index;
+    if (this.staleIds.size > Math.max(1000, this.index.size / 10)) {
+      this.index.reset(this.readIndexItems());
+    } else {
+      for (const id of this.staleIds) this.index.put(id, this.readIndexItems(id)[0]);
+    }
+    this.staleIds.clear();
+    return this.index;
+  }
+
+  private readIndexItems(id?: string): IndexedEntry[] {
+    const columns = 'id, kind, status, name_key, repo_key, bytes_total, updated_at';
+    const rows = id === undefined ? this.sql.arrays(`SELECT ${columns} FROM entries`) : this.sql.arrays(`SELECT ${columns} FROM entries WHERE id = ?`, [id]);
+    return rows.map(([rowId, kind, status, nameKey, repoKey, bytesTotal, updatedAt]) =>
+      indexedEntry(
+        String(rowId),
+        REPO_KINDS.find((k) => k === kind) ?? 'model',
+        ENTRY_STATUSES.find((st) => st === status) ?? 'error',
+        typeof nameKey === 'string' ? nameKey : '',
+        typeof repoKey === 'string' ? repoKey : '',
+        typeof bytesTotal === 'number' ? bytesTotal : 0,
+        typeof updatedAt === 'number' ? updatedAt : 0,
+      ),
+    );
+  }
+
+  /** Full entries for ids, in the ids' order. */
+  private entriesInOrder(ids: readonly string[]): CatalogEntry[] {
+    const found = new Map<string, CatalogEntry>();
+    const CHUNK = 500;
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      for (const row of this.sql.all(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) {
+        const entry = entryFromRow(row);
+        found.set(entry.id, entry);
+      }
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  private requireEntry(id: string): CatalogEntry {
+    const entry = this.getEntry(id);
+    if (!entry) throw new MistudioError('EntryNotFound', `No catalog entry with id ${id}`);
+    return entry;
+  }
+
+  private requireJob(id: string): Job {
+    const job = this.getJob(id);
+    if (!job) throw new MistudioError('EntryNotFound', `No job with id ${id}`);
+    return job;
+  }
+
+  /** Validates the mutable fields and turns them into column values. */
+  private entryColumns(values: Required<EntryPatch>): EntryColumns {
+    const displayName = checkText(values.displayName, 'display name').trim();
+    return {
+      display_name: displayName,
+      name_key: foldForSearch(displayName),
+      commit_sha: checkCommit(values.commit),
+      status: checkStatus(values.status),
+      bytes_done: checkCount(values.bytesDone, 'bytes done'),
+      bytes_total: checkCount(values.bytesTotal, 'bytes total'),
+      file_count: checkCount(values.fileCount, 'file count'),
+      snapshot_path: checkOptionalText(values.snapshotPath, 'snapshot path'),
+      error_code: checkErrorCode(values.errorCode),
+      error_message: checkOptionalText(values.errorMessage, 'error message'),
+      include_patterns: JSON.stringify(checkPatterns(values.includePatterns, 'include patterns')),
+      exclude_patterns: JSON.stringify(checkPatterns(values.excludePatterns, 'exclude patterns')),
+      metadata: JSON.stringify(checkMetadata(values.metadata)),
+    };
+  }
+}
+
+function indexedEntry(
+  id: string,
+  kind: RepoKind,
+  status: EntryStatus,
+  nameKey: string,
+  repoKey: string,
+  bytesTotal: number,
+  updatedAt: number,
+): IndexedEntry {
+  return { id, kind, status, nameKey, haystack: `${nameKey}\u0000${repoKey}`, bytesTotal, updatedAt };
+}
+
+function checkStatuses(statuses: unknown): EntryStatus[] {
+  if (!Array.isArray(statuses)) throw new MistudioError('InvalidInput', 'Invalid statuses: expected a list');
+  return statuses.map(checkStatus);
+}
+
+function checkFileBytes(value: unknown, size: number): number {
+  const bytes = checkCount(value, 'bytes done');
+  if (bytes > size) throw new MistudioError('InvalidInput', `Invalid bytes done ${bytes} for a file of ${size} bytes`);
+  return bytes;
+}
+
+/** [path, size, blobId, sha256, gitSha1, state, bytesDone, doneRanges] — validated. */
+function fileColumns(f: NewEntryFile): [string, number, string, string | null, string, string, number, string] {
+  const size = checkCount(f.size, 'file size');
+  return [
+    checkRepoPath(f.path),
+    size,
+    checkBlobId(f.blobId),
+    checkSha256(f.sha256 ?? null),
+    checkGitSha1(f.gitSha1),
+    checkFileState(f.state ?? 'pending'),
+    checkFileBytes(f.bytesDone ?? 0, size),
+    JSON.stringify(normaliseRanges(f.doneRanges ?? [], size)),
+  ];
+}
+
+/** Drops keys whose value is undefined, so `{ commit: undefined }` means "leave it", not "clear it". */
+function definedFields<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

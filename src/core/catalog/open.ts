@@ -1,0 +1,158 @@
+import * as path from 'node:path';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { MistudioError, describeError } from '../errors';
+import { Catalog } from './catalog';
+import {
+  moveAside,
+  nodeFileSystem,
+  readCatalogBytes,
+  removeStaleTempFiles,
+  sqliteImageProblem,
+  writeAtomically,
+  type CatalogFileSystem,
+} from './catalogFile';
+import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, latestVersion, readUserVersion, runMigrations, type Migration } from './migrations';
+import { SaveScheduler } from './saveScheduler';
+import { loadSqlJs } from './sqljs';
+import { Statements } from './statements';
+
+export interface OpenCatalogOptions {
+  /** The catalog file; null keeps the catalog in memory only. */
+  file: string | null;
+  /** sql.js's sql-wasm.wasm (the bundles ship it as dist/sql-wasm.wasm). */
+  wasmPath: string;
+  /** Problems that did not stop the catalog from working: a corrupt file moved aside, a failed save. */
+  onWarning?: (message: string) => void;
+  /** How long changes gather before one save; default 250 ms. */
+  saveDelayMs?: number;
+  /** For tests: the file operations to use. */
+  fileSystem?: CatalogFileSystem;
+  /** For tests: the schema migrations to apply instead of the real ones. */
+  migrations?: readonly Migration[];
+}
+
+/** The catalog on disk was written by a newer MechInterp Studio; it is left untouched. */
+export class CatalogTooNewError extends MistudioError {
+  constructor(
+    readonly file: string,
+    readonly fileVersion: number,
+    readonly supportedVersion: number,
+  ) {
+    super(
+      'CatalogCorrupt',
+      `The catalog ${file} was written by a newer version of MechInterp Studio (schema ${fileVersion}; this version reads up to ${supportedVersion}). Update the extension to use it; the file was not changed.`,
+      { path: file },
+    );
+  }
+}
+
+/**
+ * Opens (or creates) the catalog. A file that is not a readable catalog is moved aside to
+ * "<name>.corrupt-<timestamp>" and a fresh catalog starts (reported through onWarning); a catalog from a newer
+ * version is refused with CatalogTooNewError and left as it is.
+ */
+export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog> {
+  const SQL = await loadSqlJs(options.wasmPath);
+  const migrations = options.migrations ?? CATALOG_MIGRATIONS;
+  const warn = (message: string): void => {
+    try {
+      options.onWarning?.(message);
+    } catch {
+      // A failing warning sink must not break the catalog.
+    }
+  };
+
+  if (options.file === null) {
+    const db = new SQL.Database();
+    return createCatalog(db, migrations, null, null);
+  }
+
+  const file = path.resolve(options.file);
+  const fs = options.fileSystem ?? nodeFileSystem;
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw new MistudioError('Io', `Cannot create the folder for the catalog ${file}: ${describeError(err)}`, { path: file }, { cause: err });
+  }
+  const bytes = await readCatalogBytes(fs, file);
+  let db: Database;
+  let mustSave = false;
+  if (bytes === null) {
+    db = new SQL.Database();
+  } else {
+    const loaded = loadImage(SQL, bytes, file, latestVersion(migrations));
+    if ('db' in loaded) {
+      db = loaded.db;
+    } else {
+      const movedTo = await moveAside(fs, file, new Date());
+      warn(`The catalog ${file} could not be read (${loaded.problem}); it was moved to ${movedTo} and a new, empty catalog was started.`);
+      db = new SQL.Database();
+      mustSave = true;
+    }
+  }
+  const removed = await removeStaleTempFiles(fs, file);
+  if (removed.length > 0) warn(`Removed ${removed.length} unfinished catalog save(s) left by a process that stopped.`);
+
+  const saver = new SaveScheduler({
+    snapshot: () => db.export(),
+    persist: (data) => writeAtomically(fs, file, data),
+    delayMs: options.saveDelayMs ?? 250,
+    onFailure: (error) => warn(`${error.message}. Your changes are kept in memory and saving will be retried.`),
+  });
+  const catalog = createCatalog(db, migrations, file, saver);
+  if (mustSave) catalog.requestSave();
+  return catalog;
+}
+
+function createCatalog(
+  db: Database,
+  migrations: readonly Migration[],
+  file: string | null,
+  saver: SaveScheduler | null,
+): Catalog {
+  let applied: number[];
+  try {
+    db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = MEMORY;');
+    applied = runMigrations(db, migrations);
+  } catch (err) {
+    saver?.dispose();
+    db.close();
+    throw err;
+  }
+  const catalog = new Catalog({ statements: new Statements(db), saver, file, schemaVersion: readUserVersion(db) });
+  if (applied.length > 0) catalog.requestSave();
+  return catalog;
+}
+
+type LoadedImage = { db: Database } | { problem: string };
+
+/** Opens the bytes as a database and checks they are a whole catalog this version can read. */
+function loadImage(SQL: SqlJsStatic, bytes: Uint8Array, file: string, supportedVersion: number): LoadedImage {
+  const structural = sqliteImageProblem(bytes);
+  if (structural) return { problem: structural };
+  let db: Database | undefined;
+  try {
+    db = new SQL.Database(bytes);
+    const check = db.exec('PRAGMA quick_check')[0]?.values.map((v) => String(v[0])) ?? [];
+    if (check.length !== 1 || check[0] !== 'ok') {
+      db.close();
+      return { problem: `damaged database: ${check.slice(0, 3).join('; ') || 'integrity check failed'}` };
+    }
+    const applicationId = Number(db.exec('PRAGMA application_id')[0]?.values[0]?.[0] ?? 0);
+    const objectCount = Number(db.exec('SELECT count(*) FROM sqlite_master')[0]?.values[0]?.[0] ?? 0);
+    const version = readUserVersion(db);
+    if (applicationId !== CATALOG_APPLICATION_ID && (objectCount > 0 || version > 0)) {
+      db.close();
+      return { problem: 'not a MechInterp Studio catalog' };
+    }
+    if (version > supportedVersion) {
+      db.close();
+      throw new CatalogTooNewError(file, version, supportedVersion);
+    }
+    return { db };
+  } catch (err) {
+    if (err instanceof CatalogTooNewError) throw err;
+    db?.close();
+    return { problem: describeError(err) };
+  }
+}
