@@ -43,8 +43,13 @@ export interface CleanupPlan {
 }
 
 /** What would go, for the "Delete frees 1.2 GB" confirmation. Reads only. */
-export async function planRevisionDelete(cache: HfCache, ref: RepoRef, commit: string, options: CleanupOptions = {}): Promise<CleanupPlan> {
-  return (await inspect(cache, ref, commit, options)).plan;
+export async function planRevisionDelete(
+  cache: HfCache,
+  ref: RepoRef,
+  commit: string,
+  options: CleanupOptions & { readonly signal?: AbortSignal } = {},
+): Promise<CleanupPlan> {
+  return (await inspect(cache, ref, commit, options, options.signal)).plan;
 }
 
 /**
@@ -92,6 +97,7 @@ export async function deleteRevision(
     await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.incompleteSuffix}`));
   }
   await rmdirIfEmpty(inRepo(LAYOUT.trash));
+  await removeStaleTemps(repo);
   if (plan.removesRepo) await removeRepoIfEmpty(repo, plan.skipped, signal);
   return { freedBytes: plan.freedBytes, skipped: plan.skipped };
 }
@@ -156,7 +162,7 @@ async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: 
     removesRepo: false,
     skipped: [],
   };
-  const realRoot = await resolveCacheRoot(cache.root);
+  const realRoot = await realCacheRoot(cache.root);
   if (realRoot === undefined) return { plan, targets: [] };
   const repo = path.join(realRoot, folderName);
   const repoStat = await lstatOrUndefined(repo);
@@ -196,13 +202,15 @@ async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: 
 
   const keep = new Set(options.keepPartials ?? []);
   plan.partialsToRemove = options.removePartials ? partials.filter((p) => !keep.has(p.id)).map((p) => p.id) : [];
-  const repoEmptied = others.length === 0 && plan.partialsToRemove.length === partials.length;
-  // Deleting the last revision empties the repo like huggingface_hub's delete does, orphan blobs included.
+  const nothingElseLeft = others.length === 0 && plan.partialsToRemove.length === partials.length;
+  // Deleting the last revision empties the repo like huggingface_hub's delete does, orphan blobs included. But
+  // only when this call really deletes a snapshot: a blob without any snapshot may be a download's, committed
+  // a moment before its link, and a delete of some absent commit must not sweep it away.
+  plan.removesRepo = nothingElseLeft && (targets.length > 0 || blobs.length === 0);
   plan.blobsToRemove = blobs
-    .filter((b) => (repoEmptied ? true : usedByDeleted.has(b.id) && !keptBlobs.has(b.id)))
+    .filter((b) => (plan.removesRepo ? true : usedByDeleted.has(b.id) && !keptBlobs.has(b.id)))
     .map((b) => b.id)
     .sort();
-  plan.removesRepo = repoEmptied;
   plan.refsToRemove = await refsPointingAt(path.join(repo, LAYOUT.refs), commit, plan.skipped);
 
   const removedBlobStats = blobs.filter((b) => plan.blobsToRemove.includes(b.id)).map((b) => b.stat);
@@ -216,7 +224,7 @@ async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: 
  * Only a realpath-resolved root is trusted: a root that is itself a symlink is fine (resolved once here),
  * one that resolves to a filesystem root or to a non-folder is refused.
  */
-async function resolveCacheRoot(root: string): Promise<string | undefined> {
+async function realCacheRoot(root: string): Promise<string | undefined> {
   let real: string;
   try {
     real = await fs.realpath(root);
@@ -411,10 +419,21 @@ async function removeRepoIfEmpty(repo: string, skipped: string[], signal?: Abort
     skipped.push(`Kept ${repo}: it still holds ${[...busy, ...foreign].join(', ')}`);
     return;
   }
-  // snapshots/ and refs/ go last: until the very end the folder stays a repo every scanner can read.
-  const lastly = (n: string): number => (n === LAYOUT.snapshots || n === LAYOUT.refs ? 1 : 0);
+  // refs/ and then snapshots/ go last: until the very end the folder stays a repo every scanner can read.
+  const lastly = (n: string): number => (n === LAYOUT.snapshots ? 2 : n === LAYOUT.refs ? 1 : 0);
   for (const name of [...names].sort((a, b) => lastly(a) - lastly(b))) await removeTree(repo, path.join(repo, name), signal);
   await rmdirIfEmpty(repo);
+}
+
+// Older than this, a temp file of ours belongs to a process that died (a crashed link, copy or ref write).
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
+
+async function removeStaleTemps(repo: string): Promise<void> {
+  for (const name of await readdirOrEmpty(repo)) {
+    if (!isOurTempName(name)) continue;
+    const st = await lstatOrUndefined(path.join(repo, name));
+    if (st !== undefined && !st.isDirectory() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await unlinkIfPresent(path.join(repo, name));
+  }
 }
 
 async function hasAnyFile(dir: string): Promise<boolean> {

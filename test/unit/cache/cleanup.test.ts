@@ -145,6 +145,31 @@ describe('deleteRevision', () => {
     expect(tree(path.join(repo, 'refs'))).toEqual(['v2']);
   });
 
+  it('does not sweep a blob that no snapshot links yet when asked to delete an absent commit', async () => {
+    await cache.ensureRepoLayout(MODEL);
+    const id = blobIdOf('just committed');
+    fs.writeFileSync(cache.incompletePath(MODEL, id), 'just committed');
+    await cache.commitBlob(MODEL, id, cache.incompletePath(MODEL, id));
+    const plan = await planRevisionDelete(cache, MODEL, COMMIT_A, { removePartials: true });
+    expect(plan).toMatchObject({ blobsToRemove: [], removesRepo: false, freedBytes: 0 });
+    await deleteRevision(cache, MODEL, COMMIT_A, undefined, { removePartials: true });
+    expect(await cache.hasBlob(MODEL, id)).toBe(true);
+  });
+
+  it('removes temp files a crashed writer left a day ago, not fresh ones', async () => {
+    await twoRevisions(cache);
+    const repo = cache.repoDir(MODEL);
+    const stale = path.join(repo, '.mistudio-0123456789abcdef.tmp');
+    const fresh = path.join(repo, '.mistudio-fedcba9876543210.tmp');
+    fs.writeFileSync(stale, 'left by a crash');
+    fs.writeFileSync(fresh, 'being written');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    fs.utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    await deleteRevision(cache, MODEL, COMMIT_A);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(fresh)).toBe(true);
+  });
+
   it('refuses a bad commit', async () => {
     expect(isMistudioError(await caught(deleteRevision(cache, MODEL, '../../etc')), 'UnsafePath')).toBe(true);
   });
@@ -163,33 +188,55 @@ describe('deleteRevision is restartable', () => {
   let root: string;
   afterEach(() => removeDir(root));
 
-  it('a crash at any step, then a re-run, ends exactly where an uninterrupted run ends', async () => {
+  const scenarios: Array<{ name: string; build: (cache: HfCache) => Promise<void>; commit: string; check: (cache: HfCache) => void }> = [
+    {
+      name: 'one of two revisions',
+      build: twoRevisions,
+      commit: COMMIT_A,
+      // Whatever the crash point: the other revision reads whole.
+      check: expectBReadable,
+    },
+    {
+      name: 'the last revision (the repo folder goes)',
+      build: async (cache) => {
+        await addRevision(cache, MODEL, COMMIT_A, [SHARED, ONLY_A, ONLY_A_NESTED], 'main');
+        fs.mkdirSync(path.join(cache.repoDir(MODEL), '.no_exist', COMMIT_A), { recursive: true });
+      },
+      commit: COMMIT_A,
+      check: () => undefined,
+    },
+  ];
+
+  it.each(scenarios)('deleting $name: a crash at any step, then a re-run, ends where an uninterrupted run ends', async ({ build, commit, check }) => {
     root = makeTempDir();
+    const setUp = async (cache: HfCache): Promise<void> => {
+      await build(cache);
+      await addRevision(cache, DATASET, COMMIT_C, [{ path: 'x', content: 'x' }], 'main');
+      fs.writeFileSync(cache.incompletePath(MODEL, 'f'.repeat(64)), 'partial');
+    };
     const reference = new HfCache(path.join(root, 'reference'));
-    await twoRevisions(reference);
-    fs.writeFileSync(reference.incompletePath(MODEL, 'f'.repeat(64)), 'partial');
-    await deleteRevision(reference, MODEL, COMMIT_A, undefined, { removePartials: true });
+    await setUp(reference);
+    await deleteRevision(reference, MODEL, commit, undefined, { removePartials: true });
     const expected = tree(reference.root);
 
     let completedWithoutCrash = false;
     let crashes = 0;
     for (let step = 0; step < 500 && !completedWithoutCrash; step++) {
       const cache = new HfCache(path.join(root, `run-${step}`));
-      await twoRevisions(cache);
-      fs.writeFileSync(cache.incompletePath(MODEL, 'f'.repeat(64)), 'partial');
-      const err = await caught(deleteRevision(cache, MODEL, COMMIT_A, abortAfter(step), { removePartials: true }));
+      await setUp(cache);
+      const err = await caught(deleteRevision(cache, MODEL, commit, abortAfter(step), { removePartials: true }));
       if (err === undefined) completedWithoutCrash = true;
       else {
         crashes++;
         expect(isMistudioError(err, 'Cancelled'), `step ${step}: ${String(err)}`).toBe(true);
       }
 
-      // Whatever the crash point: the other revision reads whole and no ref names a missing snapshot.
-      expectBReadable(cache);
+      check(cache);
+      // No ref ever names a missing snapshot and no snapshot link dangles: huggingface_hub could read it all.
       const midway = await scanCache(cache.root);
       expect(midway.warnings.filter((w) => !w.startsWith('Interrupted delete')), `step ${step}`).toEqual([]);
 
-      await deleteRevision(cache, MODEL, COMMIT_A, undefined, { removePartials: true });
+      await deleteRevision(cache, MODEL, commit, undefined, { removePartials: true });
       expect(tree(cache.root), `step ${step}`).toEqual(expected);
       removeDir(cache.root);
     }
@@ -344,5 +391,39 @@ describe('deleteRevision with real-file snapshots (no symlinks)', () => {
     expect(await cache.hasBlob(MODEL, blobIdOf(ONLY_A.content))).toBe(false);
     expect(await cache.hasBlob(MODEL, blobIdOf(sameSize))).toBe(true);
     expect(await cache.hasBlob(MODEL, blobIdOf(ONLY_B.content))).toBe(true);
+  });
+});
+
+describe('huggingface_hub shared blob store', () => {
+  let root: string;
+  afterEach(() => removeDir(root));
+
+  it('a repo blob linked into <root>/blobs is scanned by its payload and deleted as a link only', async () => {
+    root = makeTempDir();
+    const cache = new HfCache(root);
+    const xetHash = '9'.repeat(64);
+    const store = path.join(root, 'blobs');
+    fs.mkdirSync(path.join(store, xetHash.slice(0, 2)), { recursive: true });
+    fs.writeFileSync(path.join(store, '.huggingface-shared-blobs'), '1\n');
+    fs.writeFileSync(path.join(store, xetHash.slice(0, 2), xetHash), 'shared payload');
+    const etag = blobIdOf('shared payload');
+    await cache.ensureRepoLayout(MODEL);
+    fs.symlinkSync(path.join('..', '..', 'blobs', xetHash.slice(0, 2), xetHash), cache.blobPath(MODEL, etag));
+    await cache.linkSnapshotFile(MODEL, COMMIT_A, 'model.safetensors', etag);
+    await cache.writeRef(MODEL, 'main', COMMIT_A);
+    await addRevision(cache, MODEL, COMMIT_B, [SHARED], 'v2');
+
+    const scan = await scanCache(root);
+    expect(scan.warnings).toEqual([]);
+    expect(scan.repos).toHaveLength(1);
+    const revA = scan.repos[0]!.revisions.find((r) => r.commit === COMMIT_A)!;
+    expect(revA.files).toEqual([{ path: 'model.safetensors', blobPath: cache.blobPath(MODEL, etag), size: 'shared payload'.length }]);
+
+    const plan = await planRevisionDelete(cache, MODEL, COMMIT_A);
+    expect(plan.blobsToRemove).toEqual([etag]);
+    expect(plan.freedBytes).toBe(0); // the payload belongs to the store; huggingface_hub's own GC frees it
+    await deleteRevision(cache, MODEL, COMMIT_A);
+    expect(fs.existsSync(cache.blobPath(MODEL, etag))).toBe(false);
+    expect(fs.readFileSync(path.join(store, xetHash.slice(0, 2), xetHash), 'utf8')).toBe('shared payload');
   });
 });
