@@ -1,0 +1,523 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Dispatcher } from 'undici';
+import { MistudioError, cancelled, describeError, isMistudioError } from '../errors';
+import { sharedTransferAgent } from './agent';
+import { fileLabel, headerValue, openResponse, transientFromNetworkError, type OpenResponse } from './http';
+import { openPartialFile, type PartialFile } from './partialFile';
+import { PrefixHasher } from './prefixHasher';
+import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
+import { TransientError, retryDelayMs, sleep, type ResolvedRetryOptions } from './retry';
+import { StallWatchdog, linkAbort, type LinkedAbort } from './signals';
+import type { ByteRange, DownloadFileOptions, DownloadResult } from './types';
+
+const DEFAULT_CONNECTIONS = 8;
+const DEFAULT_MIN_PART_BYTES = 16 * 1024 * 1024;
+const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRY: ResolvedRetryOptions = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 20_000 };
+const CHECKPOINT_INTERVAL_MS = 1_000;
+
+/**
+ * Downloads one file into `partialPath` — resuming what an earlier run left, in parallel ranges when large, hashing
+ * as bytes land — and, once size and hash check out, fsyncs it and renames it to `finalPath`.
+ */
+export async function downloadFile(options: DownloadFileOptions): Promise<DownloadResult> {
+  validateOptions(options);
+  if (options.signal?.aborted) throw cancelled();
+  const label = fileLabel(options.url);
+  let file: PartialFile;
+  try {
+    await fs.mkdir(path.dirname(options.partialPath), { recursive: true });
+    file = await (options.openFile ?? openPartialFile)(options.partialPath);
+  } catch (err) {
+    throw fileSystemError(err, label, options.partialPath);
+  }
+  const transfer = new FileTransfer(options, file, label);
+  try {
+    return await transfer.run();
+  } finally {
+    await transfer.closeFile();
+  }
+}
+
+interface Part {
+  /** Next byte to fetch. */
+  pos: number;
+  /** First byte not to fetch; lowered when another worker takes over the tail. */
+  end: number;
+  /** End of the chunk being written right now (≥ pos), so a tail split never overlaps an in-flight write. */
+  writingEnd: number;
+}
+
+interface Round {
+  readonly abort: LinkedAbort;
+  readonly queue: Part[];
+  readonly active: Set<Part>;
+  readonly gate: Promise<void>;
+  openGate(): void;
+  failure: unknown;
+}
+
+/** Thrown when a range request gets a 200 while other parts are mid-flight: the round restarts single-stream. */
+class RangeIgnoredError extends Error {}
+
+class FileTransfer {
+  private readonly done = new RangeSet();
+  private readonly master: LinkedAbort;
+  private readonly retry: ResolvedRetryOptions;
+  private readonly connections: number;
+  private readonly minPartBytes: number;
+  private readonly stallTimeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly credentialOrigin: string;
+  private readonly authorization: string | undefined;
+  private readonly requestHeaders: Record<string, string>;
+  private hasher: PrefixHasher | undefined;
+  /** Where the resolve URL redirected last time (the CDN), so parallel parts do not each ask the Hub again. */
+  private rememberedUrl: string | undefined;
+  private singleStream = false;
+  private restarted = false;
+  private bytesTransferred = 0;
+  private resumedBytes = 0;
+  private lastCheckpointAt = Date.now();
+  private fileClosed = false;
+
+  constructor(
+    private readonly options: DownloadFileOptions,
+    private readonly file: PartialFile,
+    private readonly label: string,
+  ) {
+    this.master = linkAbort(options.signal);
+    this.retry = {
+      maxAttempts: Math.max(1, Math.floor(options.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts)),
+      baseDelayMs: Math.max(0, options.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs),
+      maxDelayMs: Math.max(0, options.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs),
+    };
+    this.connections = Math.max(1, Math.floor(options.connections ?? DEFAULT_CONNECTIONS));
+    this.minPartBytes = Math.max(1, Math.floor(options.minPartBytes ?? DEFAULT_MIN_PART_BYTES));
+    this.stallTimeoutMs = Math.max(1, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    this.dispatcher = options.dispatcher ?? sharedTransferAgent();
+    this.credentialOrigin = new URL(options.url).origin;
+
+    const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+    let authorization: string | undefined;
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (name.toLowerCase() === 'authorization') authorization = value;
+      else headers[name.toLowerCase()] = value;
+    }
+    this.requestHeaders = headers;
+    this.authorization = options.token !== undefined && options.token !== '' ? `Bearer ${options.token}` : authorization;
+  }
+
+  async run(): Promise<DownloadResult> {
+    const { expectedHash, size } = this.options;
+    try {
+      await this.loadResumeState();
+      if (expectedHash !== undefined) {
+        this.hasher = new PrefixHasher(expectedHash, size, this.file, this.done);
+        this.hasher.startCatchUpIfNeeded(); // seeds the hash from the kept prefix, once
+      }
+      await this.fetchMissing();
+      await this.settleHash();
+    } catch (err) {
+      await this.hasher?.idle();
+      this.checkpoint(true);
+      throw this.finalError(err);
+    } finally {
+      this.master.dispose();
+    }
+    await this.verifyAndPlace();
+    return { bytesTransferred: this.bytesTransferred, resumedBytes: this.resumedBytes, restarted: this.restarted };
+  }
+
+  async closeFile(): Promise<void> {
+    if (this.fileClosed) return;
+    this.fileClosed = true;
+    await this.file.close().catch(() => undefined);
+  }
+
+  // ── resume ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Trusts the caller's ranges only if the partial file really is that long; otherwise starts clean. */
+  private async loadResumeState(): Promise<void> {
+    const { size, resume } = this.options;
+    const claimed = resume !== undefined ? claimedBytes(resume.doneRanges) : 0;
+    const ranges = resume !== undefined ? validRanges(resume.doneRanges, size) : undefined;
+    const fileSize = await this.fileOp(() => this.file.size());
+    const needed = Math.max(0, ...(ranges ?? []).map(([, end]) => end));
+    if (ranges !== undefined && ranges.length > 0 && fileSize >= needed) {
+      for (const [start, end] of ranges) this.done.add(start, end);
+      if (fileSize > size) await this.fileOp(() => this.file.truncate(size));
+    } else if (fileSize > 0) {
+      await this.fileOp(() => this.file.truncate(0));
+    }
+    this.resumedBytes = this.done.coveredBytes;
+    const untrusted = claimed - this.done.coveredBytes;
+    if (untrusted > 0) this.reportProgress(-untrusted);
+  }
+
+  // ── rounds of parallel parts ─────────────────────────────────────────────────────────────────────────────
+
+  private async fetchMissing(): Promise<void> {
+    for (;;) {
+      if (this.master.signal.aborted) throw cancelled();
+      const gaps = this.done.missing(this.options.size);
+      if (gaps.length === 0) return;
+      const parts: ByteRange[] = this.singleStream ? [[0, this.options.size]] : planParts(gaps, this.connections, this.minPartBytes);
+      try {
+        await this.runRound(parts);
+      } catch (err) {
+        if (!(err instanceof RangeIgnoredError)) throw err;
+        await this.discardAll();
+        this.singleStream = true;
+      }
+    }
+  }
+
+  /**
+   * One worker sends the first request alone; the others start once it has proven that ranges work (and has
+   * learnt the CDN URL). Workers take parts from the queue, then split the largest remaining part in two.
+   */
+  private async runRound(ranges: ByteRange[]): Promise<void> {
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const round: Round = {
+      abort: linkAbort(this.master.signal),
+      queue: ranges.map(([pos, end]) => ({ pos, end, writingEnd: pos })),
+      active: new Set(),
+      gate,
+      openGate,
+      failure: undefined,
+    };
+    const workerCount = this.singleStream ? 1 : Math.min(this.connections, ranges.length);
+    const workers: Promise<void>[] = [];
+    for (let i = 0; i < workerCount; i++) workers.push(this.runWorker(round, i === 0));
+    try {
+      await Promise.all(workers);
+    } finally {
+      round.abort.dispose();
+    }
+    if (round.failure !== undefined) throw round.failure;
+  }
+
+  private async runWorker(round: Round, first: boolean): Promise<void> {
+    try {
+      if (!first) await round.gate;
+      for (;;) {
+        if (round.abort.signal.aborted) return;
+        const part = round.queue.shift() ?? this.splitLargestPart(round);
+        if (part === undefined) return;
+        round.active.add(part);
+        try {
+          await this.runPart(part, round);
+        } finally {
+          round.active.delete(part);
+        }
+      }
+    } catch (err) {
+      round.failure ??= err;
+      round.abort.controller.abort();
+    } finally {
+      if (first) round.openGate();
+    }
+  }
+
+  private splitLargestPart(round: Round): Part | undefined {
+    if (this.singleStream) return undefined;
+    let victim: Part | undefined;
+    for (const part of round.active) {
+      if (victim === undefined || part.end - part.writingEnd > victim.end - victim.writingEnd) victim = part;
+    }
+    if (victim === undefined) return undefined;
+    const from = Math.max(victim.pos, victim.writingEnd);
+    const remaining = victim.end - from;
+    if (remaining < 2 * this.minPartBytes) return undefined;
+    const middle = from + Math.floor(remaining / 2);
+    const tail: Part = { pos: middle, end: victim.end, writingEnd: middle };
+    victim.end = middle;
+    return tail;
+  }
+
+  /** Fetches one part to its end, retrying from wherever it stopped. */
+  private async runPart(part: Part, round: Round): Promise<void> {
+    const signal = round.abort.signal;
+    let failures = 0;
+    while (part.pos < part.end) {
+      if (signal.aborted) return;
+      const startPos = part.pos;
+      try {
+        await this.fetchOnce(part, round);
+        if (part.pos === startPos && part.pos < part.end) throw new TransientError('the server sent no data');
+      } catch (err) {
+        if (signal.aborted) return;
+        const transient = err instanceof TransientError ? err : transientFromNetworkError(err);
+        if (transient === undefined) throw err;
+        if (transient.detail.immediate) this.rememberedUrl = undefined;
+        if (this.singleStream) {
+          // Without Range support the only way to continue is from byte 0; progress does not earn more attempts.
+          if (part.pos > 0) {
+            await this.discardAll();
+            part.pos = 0;
+            part.writingEnd = 0;
+          }
+        } else if (part.pos > startPos) {
+          failures = 0;
+        }
+        failures++;
+        if (failures >= this.retry.maxAttempts) throw this.retriesExhausted(transient, failures);
+        await sleep(retryDelayMs(transient, failures, this.retry), signal);
+      }
+    }
+  }
+
+  /** One request for the part's remaining bytes, streamed to disk at the right offsets. */
+  private async fetchOnce(part: Part, round: Round): Promise<void> {
+    const { size } = this.options;
+    const attempt = linkAbort(round.abort.signal);
+    const stall = new TransientError(`no data for ${Math.round(this.stallTimeoutMs / 1000)} s`);
+    const watchdog = new StallWatchdog(this.stallTimeoutMs, () => attempt.controller.abort(stall));
+    const url = this.rememberedUrl ?? this.options.url;
+    const range: ByteRange | undefined = part.pos === 0 && part.end === size ? undefined : [part.pos, part.end];
+    let response: OpenResponse | undefined;
+    try {
+      response = await openResponse({
+        url,
+        credentialOrigin: this.credentialOrigin,
+        authorization: this.authorization,
+        headers: this.requestHeaders,
+        range,
+        dispatcher: this.dispatcher,
+        signal: attempt.signal,
+        label: this.label,
+        fromRememberedUrl: url !== this.options.url,
+      });
+      watchdog.touch();
+      if (this.rememberedUrl === undefined && response.finalUrl !== this.options.url) this.rememberedUrl = response.finalUrl;
+
+      const announcedEnd = await this.acceptResponse(response, part, range, round);
+      round.openGate();
+
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        watchdog.touch();
+        if (part.pos + chunk.length > announcedEnd) {
+          throw new MistudioError('Http', `Download of ${this.label} failed: the server sent more bytes than announced`);
+        }
+        const piece = part.pos + chunk.length > part.end ? chunk.subarray(0, part.end - part.pos) : chunk;
+        if (piece.length > 0) {
+          part.writingEnd = part.pos + piece.length;
+          await this.land(part.pos, piece);
+          part.pos += piece.length;
+        }
+        watchdog.touch();
+        if (part.pos >= part.end && part.end < announcedEnd) break; // the tail now belongs to another worker
+      }
+      const expectedEnd = Math.min(part.end, announcedEnd);
+      if (part.pos < expectedEnd) {
+        throw new TransientError(`connection closed early (${part.pos - (range?.[0] ?? 0)} of ${expectedEnd - (range?.[0] ?? 0)} bytes)`);
+      }
+    } catch (err) {
+      if (attempt.signal.aborted && !round.abort.signal.aborted) throw stall;
+      throw err;
+    } finally {
+      watchdog.stop();
+      attempt.dispose();
+      if (response !== undefined && !response.body.destroyed) response.body.destroy();
+    }
+  }
+
+  /** Checks status and Content-Range; returns the absolute end of the bytes this response will carry. */
+  private async acceptResponse(response: OpenResponse, part: Part, range: ByteRange | undefined, round: Round): Promise<number> {
+    const { size } = this.options;
+    if (response.status === 206) {
+      const contentRange = parseContentRange(headerValue(response.headers, 'content-range'));
+      const askedEnd = range?.[1] ?? size;
+      if (contentRange === undefined || contentRange.start !== part.pos || contentRange.end >= askedEnd) {
+        throw new MistudioError('Http', `Download of ${this.label} failed: the server answered bytes ${headerValue(response.headers, 'content-range') ?? '(none)'} to a request for ${part.pos}-${askedEnd - 1}`);
+      }
+      if (contentRange.total !== undefined && contentRange.total !== size) throw this.sizeChanged(contentRange.total);
+      return contentRange.end + 1;
+    }
+
+    const contentLength = headerValue(response.headers, 'content-length');
+    if (contentLength !== undefined && Number(contentLength) !== size) throw this.sizeChanged(Number(contentLength));
+    if (range !== undefined) {
+      // The server ignored Range and is sending the whole file from byte 0.
+      if (round.active.size > 1) throw new RangeIgnoredError();
+      round.queue.length = 0;
+      this.singleStream = true;
+      if (!this.done.isEmpty) await this.discardAll();
+      part.pos = 0;
+      part.writingEnd = 0;
+      part.end = size;
+    }
+    return size;
+  }
+
+  // ── bytes on disk ───────────────────────────────────────────────────────────────────────────────────────
+
+  private async land(position: number, chunk: Buffer): Promise<void> {
+    try {
+      await this.file.write(chunk, position);
+    } catch (err) {
+      throw fileSystemError(err, this.label, this.options.partialPath);
+    }
+    this.bytesTransferred += chunk.length;
+    const added = this.done.add(position, position + chunk.length);
+    if (added > 0) this.reportProgress(added);
+    this.hasher?.landed(position, chunk);
+    this.checkpoint(false);
+  }
+
+  /** Truncates the partial and forgets every byte: the server cannot resume, so start from byte 0. */
+  private async discardAll(): Promise<void> {
+    await this.hasher?.reset();
+    await this.fileOp(() => this.file.truncate(0));
+    const lost = this.done.coveredBytes;
+    this.done.clear();
+    this.restarted = true;
+    this.resumedBytes = 0;
+    if (lost > 0) this.reportProgress(-lost);
+    this.checkpoint(true);
+  }
+
+  private async settleHash(): Promise<void> {
+    try {
+      await this.hasher?.settle();
+    } catch (err) {
+      throw isMistudioError(err) ? err : fileSystemError(err, this.label, this.options.partialPath);
+    }
+  }
+
+  private async verifyAndPlace(): Promise<void> {
+    const { size, expectedHash, partialPath, finalPath } = this.options;
+    const actualSize = await this.fileOp(() => this.file.size());
+    if (!this.done.covers(0, size) || actualSize !== size) {
+      await this.rejectPartial(`Size mismatch for ${this.label}: expected ${size} bytes, got ${actualSize}`);
+    }
+    if (this.hasher !== undefined && expectedHash !== undefined) {
+      const actual = this.hasher.digestHex();
+      const expected = expectedHash.hex.toLowerCase();
+      if (this.hasher.hashedBytes !== size || actual !== expected) {
+        await this.rejectPartial(`Checksum mismatch for ${this.label}: expected ${expectedHash.algorithm} ${expected}, got ${actual}`);
+      }
+    }
+    try {
+      await this.file.sync();
+      await this.file.close();
+      this.fileClosed = true;
+      await fs.mkdir(path.dirname(finalPath), { recursive: true });
+      await fs.rename(partialPath, finalPath);
+    } catch (err) {
+      throw fileSystemError(err, this.label, finalPath);
+    }
+    this.checkpoint(true);
+  }
+
+  /** A verification failure: the bad bytes are deleted (never placed) and the caller learns nothing is kept. */
+  private async rejectPartial(message: string): Promise<never> {
+    await this.closeFile();
+    await fs.rm(this.options.partialPath, { force: true });
+    const lost = this.done.coveredBytes;
+    this.done.clear();
+    if (lost > 0) this.reportProgress(-lost);
+    this.checkpoint(true);
+    throw new MistudioError('ChecksumMismatch', message, { path: this.options.finalPath });
+  }
+
+  private async fileOp<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw fileSystemError(err, this.label, this.options.partialPath);
+    }
+  }
+
+  // ── reporting ───────────────────────────────────────────────────────────────────────────────────────────
+
+  private reportProgress(delta: number): void {
+    try {
+      this.options.onProgress?.(delta);
+    } catch {
+      // A broken progress listener must not break the transfer.
+    }
+  }
+
+  private checkpoint(force: boolean): void {
+    const listener = this.options.onCheckpoint;
+    if (listener === undefined) return;
+    const now = Date.now();
+    if (!force && now - this.lastCheckpointAt < CHECKPOINT_INTERVAL_MS) return;
+    this.lastCheckpointAt = now;
+    try {
+      listener(this.done.toArray());
+    } catch {
+      // Same as progress: the caller's persistence problem is not a transfer failure.
+    }
+  }
+
+  private finalError(err: unknown): Error {
+    if (this.options.signal?.aborted) return cancelled();
+    if (err instanceof MistudioError) return err;
+    if (err instanceof TransientError) return this.retriesExhausted(err, 1);
+    return new MistudioError('Http', `Download of ${this.label} failed: ${describeError(err)}`, {}, { cause: err });
+  }
+
+  private retriesExhausted(err: TransientError, attempts: number): MistudioError {
+    const status = err.detail.status;
+    const tries = `after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    if (status === 429) {
+      const retryAfterSeconds = err.detail.retryAfterMs !== undefined ? Math.ceil(err.detail.retryAfterMs / 1000) : undefined;
+      return new MistudioError('RateLimited', `Download of ${this.label} was rate limited (HTTP 429) ${tries}`, {
+        status,
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      }, { cause: err });
+    }
+    if (err.detail.unreachable) {
+      const host = new URL(this.rememberedUrl ?? this.options.url).host;
+      return new MistudioError('Offline', `Cannot reach ${host} to download ${this.label} (${err.message}) ${tries}`, {}, { cause: err });
+    }
+    return new MistudioError('Http', `Download of ${this.label} failed ${tries}: ${err.message}`, status !== undefined ? { status } : {}, { cause: err });
+  }
+
+  private sizeChanged(reported: number): MistudioError {
+    return new MistudioError('Http', `Server reports ${reported} bytes for ${this.label}, expected ${this.options.size}: the file changed on the Hub`);
+  }
+}
+
+function parseContentRange(value: string | undefined): { start: number; end: number; total: number | undefined } | undefined {
+  const match = value === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim());
+  if (match === null) return undefined;
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start) return undefined;
+  return { start, end, total: match[3] === '*' ? undefined : Number(match[3]) };
+}
+
+function fileSystemError(err: unknown, label: string, filePath: string): MistudioError {
+  if (err instanceof MistudioError) return err;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MistudioError('NoSpace', `Not enough disk space to download ${label}`, { path: filePath }, { cause: err });
+  }
+  return new MistudioError('Io', `Cannot write ${label} to ${filePath}: ${describeError(err)}`, { path: filePath }, { cause: err });
+}
+
+function validateOptions(options: DownloadFileOptions): void {
+  const invalid = (why: string): never => {
+    throw new MistudioError('InvalidInput', `Invalid download request: ${why}`);
+  };
+  let url: URL | undefined;
+  try {
+    url = new URL(options.url);
+  } catch {
+    invalid(`"${options.url}" is not a URL`);
+  }
+  if (url !== undefined && url.protocol !== 'https:' && url.protocol !== 'http:') invalid(`unsupported URL scheme ${url.protocol}`);
+  if (!Number.isSafeInteger(options.size) || options.size < 0) invalid(`size ${options.size} is not a byte count`);
+  if (options.partialPath === options.finalPath) invalid('partialPath and finalPath are the same');
+  const hash = options.expectedHash;
+  if (hash !== undefined) {
+    const length = hash.algorithm === 'sha256' ? 64 : 40;
+    if (!new RegExp(`^[0-9a-fA-F]{${length}}$`).test(hash.hex)) invalid(`"${hash.hex}" is not a ${hash.algorithm} hex digest`);
+  }
+}

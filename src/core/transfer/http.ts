@@ -1,0 +1,172 @@
+import { request, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { MistudioError } from '../errors';
+import { TransientError, parseRetryAfter } from './retry';
+import type { ByteRange } from './types';
+
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+type ResponseBody = Dispatcher.ResponseData['body'];
+
+export interface OpenRequest {
+  /** Where this request starts: the resolve URL, or a redirect target remembered from an earlier request. */
+  readonly url: string;
+  /** The only origin that may receive credentials (the resolve URL's). */
+  readonly credentialOrigin: string;
+  /** The full `authorization` header value, if any. */
+  readonly authorization: string | undefined;
+  /** Other headers, lower-case names, without `authorization`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly range: ByteRange | undefined;
+  readonly dispatcher: Dispatcher;
+  readonly signal: AbortSignal;
+  /** Names the file in error messages. */
+  readonly label: string;
+  /** The URL is a remembered redirect target: a 4xx there most likely means its signature expired. */
+  readonly fromRememberedUrl: boolean;
+}
+
+export interface OpenResponse {
+  readonly status: 200 | 206;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: ResponseBody;
+  /** The URL that answered, after redirects. */
+  readonly finalUrl: string;
+}
+
+/**
+ * GET with redirects followed by hand: `authorization` goes only to the credential origin (so a token never reaches
+ * a CDN on another host), and Range survives every hop. Returns a 200/206 response with its body unread; throws a
+ * MistudioError for final failures and a TransientError for ones worth retrying.
+ */
+export async function openResponse(req: OpenRequest): Promise<OpenResponse> {
+  let current = new URL(req.url);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.range !== undefined) headers.range = `bytes=${req.range[0]}-${req.range[1] - 1}`;
+    if (req.authorization !== undefined && current.origin === req.credentialOrigin) headers.authorization = req.authorization;
+
+    const response = await request(current, {
+      method: 'GET',
+      headers,
+      dispatcher: req.dispatcher,
+      signal: req.signal,
+      // The engine runs its own stall watchdog, which does not count time spent waiting on our disk writes.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    const { statusCode, headers: responseHeaders, body } = response;
+
+    if (REDIRECT_STATUSES.has(statusCode)) {
+      const location = headerValue(responseHeaders, 'location');
+      await discard(body);
+      if (location === undefined) {
+        throw new MistudioError('Http', `Download of ${req.label} failed: HTTP ${statusCode} redirect without a Location`, { status: statusCode });
+      }
+      current = new URL(location, current);
+      if (current.protocol !== 'https:' && current.protocol !== 'http:') {
+        throw new MistudioError('Http', `Download of ${req.label} failed: redirected to unsupported URL scheme ${current.protocol}`);
+      }
+      continue;
+    }
+    if (statusCode === 200 || statusCode === 206) {
+      return { status: statusCode, headers: responseHeaders, body, finalUrl: current.href };
+    }
+    await discard(body);
+    throw statusError(statusCode, responseHeaders, req, hop === 0);
+  }
+  throw new MistudioError('Http', `Download of ${req.label} failed: more than ${MAX_REDIRECTS} redirects`);
+}
+
+function statusError(status: number, headers: IncomingHttpHeaders, req: OpenRequest, firstHop: boolean): Error {
+  if (req.fromRememberedUrl && firstHop && [401, 403, 404, 410].includes(status)) {
+    return new TransientError(`HTTP ${status} from a remembered download URL (expired)`, { status, immediate: true });
+  }
+  if (status === 408 || status === 429 || status >= 500) {
+    return new TransientError(`HTTP ${status}`, { status, retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')) });
+  }
+
+  const errorCode = headerValue(headers, 'x-error-code');
+  const serverMessage = headerValue(headers, 'x-error-message');
+  const because = serverMessage !== undefined ? `: ${serverMessage.replace(/\s+/g, ' ').slice(0, 200)}` : '';
+  const page = repoPage(req.url);
+  const details = { status, ...(page !== undefined ? { url: page } : {}) };
+
+  if (errorCode === 'RepoNotFound') {
+    return new MistudioError('RepoNotFound', `Repository not found (or private) while downloading ${req.label}`, details);
+  }
+  if (errorCode === 'RevisionNotFound') {
+    return new MistudioError('RevisionNotFound', `Revision not found while downloading ${req.label}`, details);
+  }
+  if (errorCode === 'GatedRepo') {
+    return new MistudioError('Gated', `${req.label} is in a gated repository: request access on its Hub page${because}`, details);
+  }
+  if (status === 404 || errorCode === 'EntryNotFound') {
+    return new MistudioError('EntryNotFound', `File not found on the Hub: ${req.label}`, details);
+  }
+  if (status === 401 || status === 403) {
+    return new MistudioError('Unauthorized', `Not authorized to download ${req.label} (HTTP ${status})${because}`, details);
+  }
+  if (status === 416) {
+    return new MistudioError('Http', `Server cannot serve the requested bytes of ${req.label} (HTTP 416): its size differs from the listing`, details);
+  }
+  return new MistudioError('Http', `Download of ${req.label} failed: HTTP ${status}${because}`, details);
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const DROPPED_CODES = new Set([
+  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/** A network-level failure as a TransientError, or undefined when `err` is something else. */
+export function transientFromNetworkError(err: unknown): TransientError | undefined {
+  const code = errorCode(err) ?? errorCode((err as { cause?: unknown } | undefined)?.cause);
+  if (code === undefined) return undefined;
+  const message = err instanceof Error && err.message ? `${err.message} (${code})` : code;
+  if (UNREACHABLE_CODES.has(code)) return new TransientError(message, { unreachable: true }, { cause: err });
+  if (DROPPED_CODES.has(code) || code.startsWith('HPE_')) return new TransientError(message, {}, { cause: err });
+  return undefined;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads away a small body so the connection can be reused; larger or broken bodies just close it. */
+async function discard(body: ResponseBody): Promise<void> {
+  try {
+    await body.dump({ limit: 64 * 1024 });
+  } catch {
+    body.destroy();
+  }
+}
+
+/** The repo's page (everything before /resolve/), where a user requests access or checks the file. */
+function repoPage(url: string): string | undefined {
+  const index = url.indexOf('/resolve/');
+  return index > 0 ? url.slice(0, index) : undefined;
+}
+
+/** "path/in/repo" from a resolve URL (…/resolve/<revision>/<path>), else the URL's last segment. */
+export function fileLabel(url: string): string {
+  try {
+    const { pathname } = new URL(url);
+    const segments = pathname.split('/');
+    const resolveAt = segments.indexOf('resolve');
+    const fileSegments = resolveAt >= 0 && segments.length > resolveAt + 2 ? segments.slice(resolveAt + 2) : segments.slice(-1);
+    return fileSegments.map((s) => decodeURIComponent(s)).join('/') || url;
+  } catch {
+    return url;
+  }
+}
