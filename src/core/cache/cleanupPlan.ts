@@ -1,0 +1,262 @@
+import type { Stats } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { MistudioError, throwIfAborted } from '../errors';
+import type { RepoRef } from '../repo';
+import type { HfCache } from './hfCache';
+import { errnoCode, ioError, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
+import { IGNORED_NAMES, LAYOUT, isBlobId, isInside, repoFolderName, validateCommit } from './paths';
+
+export interface CleanupOptions {
+  /** Also remove the repo's blobs/*.incomplete partials (only when no download of this repo still needs them). */
+  readonly removePartials?: boolean;
+  /** Blob ids whose partials must stay even when removePartials is set (downloads still running or paused). */
+  readonly keepPartials?: readonly string[];
+}
+
+export interface CleanupPlan {
+  ref: RepoRef;
+  commit: string;
+  snapshotDir: string;
+  /** Ref names ("main", "refs/pr/1") that point at the commit. */
+  refsToRemove: string[];
+  /** Blob ids no other snapshot of the repo uses. */
+  blobsToRemove: string[];
+  /** Blob ids whose `.incomplete` partial goes too. */
+  partialsToRemove: string[];
+  /** Bytes the filesystem gets back (hard-linked data counts only when its last name goes). */
+  freedBytes: number;
+  /** Nothing of the repo is left afterwards, so its folder goes too. */
+  removesRepo: boolean;
+  /** Entries left alone and why, e.g. a snapshot link pointing outside the repo folder. */
+  skipped: string[];
+}
+
+/** What would go, for the "Delete frees 1.2 GB" confirmation. Reads only. */
+export async function planRevisionDelete(
+  cache: HfCache,
+  ref: RepoRef,
+  commit: string,
+  options: CleanupOptions & { readonly signal?: AbortSignal } = {},
+): Promise<CleanupPlan> {
+  return (await inspect(cache, ref, commit, options, options.signal)).plan;
+}
+
+interface BlobEntry {
+  readonly id: string;
+  readonly stat: Stats;
+}
+
+interface SnapshotContent {
+  /** Blob ids reached through links into this repo's blobs/. */
+  readonly linkedBlobs: Set<string>;
+  /** Real files (hard links or copies), with where they are. */
+  readonly files: Array<{ readonly path: string; readonly stat: Stats }>;
+}
+
+export interface Inspection {
+  plan: CleanupPlan;
+  /** The repo folder, realpath-resolved and confined to the realpath of the cache root; undefined when absent. */
+  repo?: string;
+  /** snapshots/<commit> and any trash/<commit>* left by an interrupted run. */
+  targets: string[];
+}
+
+export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: CleanupOptions, signal?: AbortSignal): Promise<Inspection> {
+  const commit = validateCommit(commitIn);
+  const folderName = repoFolderName(ref);
+  const plan: CleanupPlan = {
+    ref,
+    commit,
+    snapshotDir: path.join(cache.root, folderName, LAYOUT.snapshots, commit),
+    refsToRemove: [],
+    blobsToRemove: [],
+    partialsToRemove: [],
+    freedBytes: 0,
+    removesRepo: false,
+    skipped: [],
+  };
+  const realRoot = await realCacheRoot(cache.root);
+  if (realRoot === undefined) return { plan, targets: [] };
+  const repo = path.join(realRoot, folderName);
+  const repoStat = await lstatOrUndefined(repo);
+  if (repoStat === undefined) return { plan, targets: [] };
+  if (repoStat.isSymbolicLink() || !repoStat.isDirectory()) {
+    throw new MistudioError('UnsafePath', `Refusing to delete from ${repo}: it is a symlink or not a folder`, { path: repo, repoId: ref.repoId });
+  }
+  for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.trash, LAYOUT.noExist]) {
+    const st = await lstatOrUndefined(path.join(repo, sub));
+    if (st !== undefined && (st.isSymbolicLink() || !st.isDirectory())) {
+      throw new MistudioError('UnsafePath', `Refusing to delete from ${repo}: ${sub} is a symlink or not a folder`, { path: path.join(repo, sub) });
+    }
+  }
+  // Links may have been written through the root as configured (absolute ones) or relative to the real folder.
+  const repoSpellings = [...new Set([repo, path.join(cache.root, folderName)])];
+
+  const snapshotsDir = path.join(repo, LAYOUT.snapshots);
+  const trashDir = path.join(repo, LAYOUT.trash);
+  const trashNames = await readdirOrEmpty(trashDir);
+  const targets = [
+    ...((await lstatOrUndefined(path.join(snapshotsDir, commit))) ? [path.join(snapshotsDir, commit)] : []),
+    ...trashNames.filter((n) => n.slice(0, 40) === commit).map((n) => path.join(trashDir, n)),
+  ];
+  const others = [
+    ...(await readdirOrEmpty(snapshotsDir)).filter((n) => n !== commit && !IGNORED_NAMES.has(n)).map((n) => path.join(snapshotsDir, n)),
+    ...trashNames.filter((n) => n.slice(0, 40) !== commit).map((n) => path.join(trashDir, n)),
+  ];
+
+  const deleted = await readSnapshots(targets, repoSpellings, plan.skipped, signal);
+  const kept = await readSnapshots(others, repoSpellings, [], signal);
+  const { blobs, partials } = await readBlobs(path.join(repo, LAYOUT.blobs));
+
+  const inodeKey = (st: Stats): string => `${st.dev}:${st.ino}`;
+  const keptInodes = new Set(kept.files.map((f) => inodeKey(f.stat)));
+  const keptBlobs = new Set([...kept.linkedBlobs, ...blobs.filter((b) => keptInodes.has(inodeKey(b.stat))).map((b) => b.id)]);
+  const usedByDeleted = await blobsUsedBy(deleted, path.join(repo, LAYOUT.blobs), blobs, signal);
+
+  const keep = new Set(options.keepPartials ?? []);
+  plan.partialsToRemove = options.removePartials ? partials.filter((p) => !keep.has(p.id)).map((p) => p.id) : [];
+  const nothingElseLeft = others.length === 0 && plan.partialsToRemove.length === partials.length;
+  // Deleting the last revision empties the repo like huggingface_hub's delete does, orphan blobs included. But
+  // only when this call really deletes a snapshot: a blob without any snapshot may be a download's, committed
+  // a moment before its link, and a delete of some absent commit must not sweep it away.
+  plan.removesRepo = nothingElseLeft && (targets.length > 0 || blobs.length === 0);
+  plan.blobsToRemove = blobs
+    .filter((b) => (plan.removesRepo ? true : usedByDeleted.has(b.id) && !keptBlobs.has(b.id)))
+    .map((b) => b.id)
+    .sort();
+  plan.refsToRemove = await refsPointingAt(path.join(repo, LAYOUT.refs), commit, plan.skipped);
+
+  const removedBlobStats = blobs.filter((b) => plan.blobsToRemove.includes(b.id)).map((b) => b.stat);
+  plan.freedBytes =
+    freedBytes([...removedBlobStats, ...deleted.files.map((f) => f.stat)]) +
+    partials.filter((p) => plan.partialsToRemove.includes(p.id)).reduce((sum, p) => sum + p.stat.size, 0);
+  return { plan, repo, targets };
+}
+
+/**
+ * Only a realpath-resolved root is trusted: a root that is itself a symlink is fine (resolved once here),
+ * one that resolves to a filesystem root or to a non-folder is refused.
+ */
+async function realCacheRoot(root: string): Promise<string | undefined> {
+  let real: string;
+  try {
+    real = await fs.realpath(root);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw ioError(`Cannot resolve the cache root ${root}`, err, root);
+  }
+  const st = await statOrUndefined(real);
+  if (!st?.isDirectory()) throw new MistudioError('UnsafePath', `Cache root ${root} is not a folder`, { path: root });
+  if (path.parse(real).root === real) throw new MistudioError('UnsafePath', `Refusing to clean up: the cache root ${root} resolves to a filesystem root`, { path: root });
+  return real;
+}
+
+async function readSnapshots(dirs: readonly string[], repoSpellings: readonly string[], skipped: string[], signal?: AbortSignal): Promise<SnapshotContent> {
+  const content: SnapshotContent = { linkedBlobs: new Set(), files: [] };
+  const visit = async (entry: string): Promise<void> => {
+    throwIfAborted(signal);
+    const st = await lstatOrUndefined(entry);
+    if (st === undefined) return;
+    if (st.isDirectory()) {
+      for (const name of await readdirOrEmpty(entry)) await visit(path.join(entry, name));
+    } else if (st.isSymbolicLink()) {
+      const target = path.resolve(path.dirname(entry), await fs.readlink(entry));
+      const blobId = path.basename(target);
+      const inBlobs = repoSpellings.some((r) => path.dirname(target) === path.join(r, LAYOUT.blobs)) && isBlobId(blobId);
+      if (inBlobs) content.linkedBlobs.add(blobId);
+      else if (!repoSpellings.some((r) => isInside(r, target))) skipped.push(`${entry} links outside the repo folder (${target}); only the link is removed`);
+    } else if (st.isFile()) {
+      content.files.push({ path: entry, stat: st });
+    }
+  };
+  for (const dir of dirs) await visit(dir);
+  return content;
+}
+
+async function readBlobs(blobsDir: string): Promise<{ blobs: BlobEntry[]; partials: BlobEntry[] }> {
+  const blobs: BlobEntry[] = [];
+  const partials: BlobEntry[] = [];
+  for (const name of await readdirOrEmpty(blobsDir)) {
+    const partialId = name.endsWith(LAYOUT.incompleteSuffix) ? name.slice(0, -LAYOUT.incompleteSuffix.length) : undefined;
+    if (!isBlobId(partialId ?? name)) continue;
+    const st = await lstatOrUndefined(path.join(blobsDir, name));
+    if (st === undefined || st.isDirectory()) continue;
+    (partialId === undefined ? blobs : partials).push({ id: partialId ?? name, stat: st });
+  }
+  return { blobs, partials };
+}
+
+/**
+ * Which blobs the snapshot being deleted stands on: the ones its links name, the ones its real files are hard
+ * links of, and for plain copies (filesystems without any links) the same-size blob with identical bytes.
+ */
+async function blobsUsedBy(snapshot: SnapshotContent, blobsDir: string, blobs: readonly BlobEntry[], signal?: AbortSignal): Promise<Set<string>> {
+  const used = new Set(snapshot.linkedBlobs);
+  for (const file of snapshot.files) {
+    const sameInode = blobs.find((b) => b.stat.ino === file.stat.ino && b.stat.dev === file.stat.dev);
+    if (sameInode) {
+      used.add(sameInode.id);
+      continue;
+    }
+    for (const blob of blobs) {
+      if (used.has(blob.id) || !blob.stat.isFile() || blob.stat.size !== file.stat.size) continue;
+      if (await sameBytes(file.path, path.join(blobsDir, blob.id), signal)) {
+        used.add(blob.id);
+        break;
+      }
+    }
+  }
+  return used;
+}
+
+const COMPARE_CHUNK = 1 << 20;
+
+async function sameBytes(a: string, b: string, signal?: AbortSignal): Promise<boolean> {
+  const [fa, fb] = await Promise.all([fs.open(a, 'r'), fs.open(b, 'r')]);
+  try {
+    const bufA = Buffer.alloc(COMPARE_CHUNK);
+    const bufB = Buffer.alloc(COMPARE_CHUNK);
+    for (let position = 0; ; position += COMPARE_CHUNK) {
+      throwIfAborted(signal);
+      const [ra, rb] = await Promise.all([fa.read(bufA, 0, COMPARE_CHUNK, position), fb.read(bufB, 0, COMPARE_CHUNK, position)]);
+      if (ra.bytesRead !== rb.bytesRead || !bufA.subarray(0, ra.bytesRead).equals(bufB.subarray(0, rb.bytesRead))) return false;
+      if (ra.bytesRead === 0) return true;
+    }
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
+}
+
+/** Bytes given back when these names go: data shared by hard links is freed only once its last name is removed. */
+function freedBytes(removed: readonly Stats[]): number {
+  const byInode = new Map<string, { stat: Stats; names: number }>();
+  for (const st of removed) {
+    if (!st.isFile()) continue; // links (e.g. into the shared blob store) free nothing themselves
+    const key = `${st.dev}:${st.ino}`;
+    const entry = byInode.get(key) ?? { stat: st, names: 0 };
+    entry.names += 1;
+    byInode.set(key, entry);
+  }
+  let total = 0;
+  for (const { stat, names } of byInode.values()) if (names >= stat.nlink) total += stat.size;
+  return total;
+}
+
+async function refsPointingAt(refsDir: string, commit: string, skipped: string[]): Promise<string[]> {
+  const names: string[] = [];
+  const visit = async (dir: string, prefix: string): Promise<void> => {
+    for (const name of (await readdirOrEmpty(dir)).sort()) {
+      if (IGNORED_NAMES.has(name)) continue;
+      const full = path.join(dir, name);
+      const rel = prefix === '' ? name : `${prefix}/${name}`;
+      const st = await lstatOrUndefined(full);
+      if (st?.isDirectory()) await visit(full, rel);
+      else if (st?.isSymbolicLink()) skipped.push(`refs/${rel} is a symlink; not read`);
+      else if (st?.isFile() && (await fs.readFile(full, 'utf8')).trim() === commit) names.push(rel);
+    }
+  };
+  await visit(refsDir, '');
+  return names;
+}
+
