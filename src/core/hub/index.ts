@@ -1,0 +1,6 @@
+export { HubClient } from './client';
+export { resolveEndpoint, DEFAULT_HUB_ENDPOINT } from './endpoint';
+export { resolveToken, tokenFilePath } from './token';
+export type { TokenOptions } from './token';
+export { validateRepoFilePath } from './repoPath';
+export type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';

@@ -1,0 +1,67 @@
+import type { RepoKind, RepoRef } from '../repo';
+
+export type Gating = false | 'auto' | 'manual';
+
+export interface HubClientOptions {
+  /** From resolveEndpoint(): no trailing slash. */
+  readonly endpoint: string;
+  readonly token?: string;
+  /** Replaces the global fetch, e.g. so the extension can route through VS Code's proxy settings. */
+  readonly fetch?: typeof fetch;
+  readonly userAgent?: string;
+  /** Per-request limit for metadata calls; a request that takes longer counts as Offline. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface RepoInfo {
+  readonly ref: RepoRef;
+  /** The 40-hex commit the requested revision resolved to. */
+  readonly commit: string;
+  readonly gated: Gating;
+  readonly private: boolean;
+  readonly license?: string;
+  readonly pipelineTag?: string;
+  readonly downloads: number;
+  readonly likes: number;
+  /** ISO 8601. */
+  readonly lastModified?: string;
+  readonly tags: readonly string[];
+  /** The README's YAML front matter as the Hub parsed it (dataset `configs` live here). */
+  readonly cardData?: Readonly<Record<string, unknown>>;
+}
+
+export interface RepoFile {
+  /** Relative, '/'-separated, validated safe. */
+  readonly path: string;
+  readonly size: number;
+  /** Git blob sha1 (for LFS files: of the pointer). */
+  readonly oid: string;
+  readonly lfs?: { readonly sha256: string; readonly size: number };
+}
+
+export interface HubSearchResult {
+  readonly id: string;
+  readonly kind: RepoKind;
+  readonly downloads: number;
+  readonly likes: number;
+  /** ISO 8601. */
+  readonly lastModified?: string;
+  readonly gated: Gating;
+  readonly private: boolean;
+  readonly pipelineTag?: string;
+}
+
+export interface SearchOptions {
+  readonly sort?: 'downloads' | 'likes' | 'lastModified';
+  /** 1..1000; default 50. */
+  readonly limit?: number;
+}
+
+export interface HubUser {
+  readonly name: string;
+  readonly fullname?: string;
+  readonly type: 'user' | 'org' | 'app';
+  readonly orgs: readonly string[];
+  /** The token's role, e.g. 'read' | 'write' | 'fineGrained'. */
+  readonly tokenRole?: string;
+}
