@@ -52,6 +52,8 @@ export class CatalogTooNewError extends MistudioError {
  * version is refused with CatalogTooNewError and left as it is.
  */
 export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog> {
+  const saveDelayMs = options.saveDelayMs ?? 250;
+  if (!Number.isFinite(saveDelayMs) || saveDelayMs < 0) throw new MistudioError('InvalidInput', `Invalid save delay ${saveDelayMs}: expected milliseconds ≥ 0`);
   const SQL = await loadSqlJs(options.wasmPath);
   const migrations = options.migrations ?? CATALOG_MIGRATIONS;
   const warn = (message: string): void => {
@@ -96,7 +98,7 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog>
   const saver = new SaveScheduler({
     snapshot: () => db.export(),
     persist: (data) => writeAtomically(fs, file, data),
-    delayMs: options.saveDelayMs ?? 250,
+    delayMs: saveDelayMs,
     onFailure: (error) => warn(`${error.message}. Your changes are kept in memory and saving will be retried.`),
   });
   const catalog = createCatalog(db, migrations, file, saver);
