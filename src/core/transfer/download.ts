@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { MistudioError, cancelled, describeError, isMistudioError } from '../errors';
 import { sharedTransferAgent } from './agent';
-import { fileLabel, headerValue, openResponse, transientFromNetworkError, type OpenResponse } from './http';
+import { abandonBody, fileLabel, headerValue, openResponse, transientFromNetworkError, type OpenResponse } from './http';
 import { openPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
@@ -321,7 +321,7 @@ class FileTransfer {
     } finally {
       watchdog.stop();
       attempt.dispose();
-      if (response !== undefined && !response.body.destroyed) response.body.destroy();
+      if (response !== undefined) abandonBody(response.body);
     }
   }
 

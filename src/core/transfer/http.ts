@@ -148,8 +148,15 @@ async function discard(body: ResponseBody): Promise<void> {
   try {
     await body.dump({ limit: 64 * 1024 });
   } catch {
-    body.destroy();
+    abandonBody(body);
   }
+}
+
+/** Closes a body we stop reading. undici reports that as an 'error' event, which must not go unhandled. */
+export function abandonBody(body: ResponseBody): void {
+  if (body.destroyed) return;
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 /** The repo's page (everything before /resolve/), where a user requests access or checks the file. */
