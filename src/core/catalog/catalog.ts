@@ -138,21 +138,20 @@ export class Catalog {
     const displayName = input.displayName === undefined ? repoId : checkText(input.displayName, 'display name').trim();
     const now = Date.now();
     const id = randomUUID();
-    const columns = this.entryColumns(
-      {
-        displayName,
-        commit: input.commit === undefined ? (isCommitSha(revision) ? revision : null) : input.commit,
-        status: input.status ?? 'queued',
-        bytesDone: input.bytesDone ?? 0,
-        bytesTotal: input.bytesTotal ?? 0,
-        fileCount: input.fileCount ?? 0,
-        snapshotPath: input.snapshotPath ?? null,
-        errorCode: input.errorCode ?? null,
-        errorMessage: input.errorMessage ?? null,
-        includePatterns: input.includePatterns ?? [],
-        excludePatterns: input.excludePatterns ?? [],
-        metadata: input.metadata ?? {},
-      });
+    const columns = this.entryColumns({
+      displayName,
+      commit: input.commit === undefined ? (isCommitSha(revision) ? revision : null) : input.commit,
+      status: input.status ?? 'queued',
+      bytesDone: input.bytesDone ?? 0,
+      bytesTotal: input.bytesTotal ?? 0,
+      fileCount: input.fileCount ?? 0,
+      snapshotPath: input.snapshotPath ?? null,
+      errorCode: input.errorCode ?? null,
+      errorMessage: input.errorMessage ?? null,
+      includePatterns: input.includePatterns ?? [],
+      excludePatterns: input.excludePatterns ?? [],
+      metadata: input.metadata ?? {},
+    });
     this.transaction(() => {
       this.sql.run(
         `INSERT INTO entries (id, kind, repo_id, revision, repo_key, created_at, updated_at, ${Object.keys(columns).join(', ')})
@@ -238,8 +237,11 @@ export class Catalog {
       statuses: filter.statuses === undefined ? undefined : checkStatuses(filter.statuses),
     });
     const index = this.freshIndex();
-    const entries = this.sql.all(`SELECT ${ENTRY_COLUMNS} FROM entries ${where.sql}`, where.params).map(entryFromRow);
-    const keyed = entries.map((entry) => ({ entry, key: index.get(entry.id) ?? indexedEntry(entry.id, entry.kind, entry.status, foldForSearch(entry.displayName), '', 0, 0) }));
+    const keyed = this.sql.all(`SELECT ${ENTRY_COLUMNS} FROM entries ${where.sql}`, where.params).map((row) => {
+      const entry = entryFromRow(row);
+      const key = index.get(entry.id) ?? indexedEntry(entry.id, entry.kind, entry.status, foldForSearch(entry.displayName), '', 0, 0);
+      return { entry, key };
+    });
     return keyed.sort((a, b) => byName(a.key, b.key)).map((k) => k.entry);
   }
 
@@ -263,6 +265,7 @@ export class Catalog {
   setFiles(entryId: string, files: readonly NewEntryFile[]): void {
     this.assertOpen();
     this.requireEntry(entryId);
+    if (!Array.isArray(files)) throw new MistudioError('InvalidInput', 'Invalid file list: expected an array');
     const seen = new Set<string>();
     const rows = files.map((f) => {
       const row = fileColumns(f);
@@ -560,7 +563,8 @@ function indexedEntry(
   bytesTotal: number,
   updatedAt: number,
 ): IndexedEntry {
-  return { id, kind, status, nameKey, haystack: `${nameKey}\u0000${repoKey}`, bytesTotal, updatedAt };
+  // join() yields a flat string; a concatenation would be a rope that the first search pays to flatten.
+  return { id, kind, status, nameKey, haystack: [nameKey, repoKey].join('\u0000'), bytesTotal, updatedAt };
 }
 
 function checkStatuses(statuses: unknown): EntryStatus[] {

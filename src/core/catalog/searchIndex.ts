@@ -57,7 +57,11 @@ export class SearchIndex {
   reset(items: Iterable<IndexedEntry>): void {
     this.byId.clear();
     for (const item of items) this.byId.set(item.id, item);
-    for (const key of SORT_KEYS) this.orders.set(key, [...this.byId.values()].sort(COMPARE[key]));
+    // Sort by name once; Array.prototype.sort is stable, so the number sorts can skip the name tiebreak.
+    const named = [...this.byId.values()].sort(byName);
+    this.orders.set('name', named);
+    this.orders.set('size', [...named].sort((a, b) => a.bytesTotal - b.bytesTotal));
+    this.orders.set('updated', [...named].sort((a, b) => a.updatedAt - b.updatedAt));
   }
 
   /** Inserts, replaces or (with undefined) removes one entry. */

@@ -144,9 +144,16 @@ describe('catalog search', () => {
 
   it('rebuilds after a bulk change and agrees with listEntries', () => {
     catalog.transaction(() => {
-      for (let i = 0; i < 1500; i++) add(`org/r${i}`, `repo ${i % 7}`, { kind: i % 2 ? 'model' : 'dataset', bytesTotal: i });
+      for (let i = 0; i < 1500; i++) add(`org/r${i}`, `repo ${i % 7}`, { kind: i % 2 ? 'model' : 'dataset', bytesTotal: i % 10 });
     });
     expect(catalog.search().total).toBe(1500);
+    const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+    const expected = catalog
+      .listEntries()
+      .sort((a, b) => a.bytesTotal - b.bytesTotal || byKey(foldForSearch(a.displayName), foldForSearch(b.displayName)) || byKey(a.id, b.id))
+      .map((e) => e.id);
+    expect(catalog.search({ sort: 'size' }).items.map((e) => e.id)).toEqual(expected);
+    expect(catalog.search({ sort: 'size', direction: 'desc' }).items.map((e) => e.id)).toEqual([...expected].reverse());
     expect(catalog.search({ kind: 'dataset', text: 'REPO 3' }).total).toBe(107);
     expect(catalog.search().items.map((e) => e.id)).toEqual(catalog.listEntries().map((e) => e.id));
     expect(catalog.listEntries({ kind: 'model' })).toHaveLength(750);
