@@ -1,0 +1,16 @@
+import * as path from 'node:path';
+import { runSuites } from './runSuites';
+
+/** The `extensionTestsPath` module for @vscode/test-electron: same suites, same runner, mocha-style output. */
+export async function run(): Promise<void> {
+  const { failed } = await runSuites({
+    suitesDir: path.join(__dirname, 'suites'),
+    resolveFrom: path.resolve(__dirname, '..', '..'),
+    onEvent: (event) => {
+      if (event.type === 'pass') console.log(`  ✔ ${event.title} (${event.durationMs} ms)`);
+      if (event.type === 'fail') console.log(`  ✘ ${event.title}\n${event.error}`);
+      if (event.type === 'end') console.log(`${event.passed} passed, ${event.failed} failed`);
+    },
+  });
+  if (failed > 0) throw new Error(`${failed} integration test(s) failed`);
+}
