@@ -112,18 +112,17 @@ function createCatalog(
   file: string | null,
   saver: SaveScheduler | null,
 ): Catalog {
-  let applied: number[];
   try {
     db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = MEMORY;');
-    applied = runMigrations(db, migrations);
+    const applied = runMigrations(db, migrations);
+    const catalog = new Catalog({ statements: new Statements(db), saver, file, schemaVersion: readUserVersion(db) });
+    if (applied.length > 0) catalog.requestSave();
+    return catalog;
   } catch (err) {
     saver?.dispose();
     db.close();
     throw err;
   }
-  const catalog = new Catalog({ statements: new Statements(db), saver, file, schemaVersion: readUserVersion(db) });
-  if (applied.length > 0) catalog.requestSave();
-  return catalog;
 }
 
 type LoadedImage = { db: Database } | { problem: string };
