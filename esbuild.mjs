@@ -65,6 +65,7 @@ const configs = [
 if (withTests) {
   const suitesDir = 'test/integration/suites';
   const suites = readdirSync(suitesDir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(suitesDir, f));
+  const e2eSpecs = readdirSync('test/e2e').filter((f) => f.endsWith('.e2e.ts')).map((f) => path.join('test/e2e', f));
   configs.push(
     {
       // Host-side scripts (harness, E2E, fake hub launcher): ESM, their npm packages resolved from node_modules.
@@ -85,6 +86,19 @@ if (withTests) {
       outdir: 'out/harness',
       outExtension: { '.js': '.mjs' },
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    },
+    {
+      // Browser E2E specs, run by mocha on the host.
+      ...common,
+      sourcemap: 'inline',
+      minify: false,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      packages: 'external',
+      entryPoints: e2eSpecs,
+      outdir: 'out/e2e',
+      outExtension: { '.js': '.mjs' },
     },
     {
       // Runs inside VS Code's extension host: CommonJS, `vscode` and `mocha` resolved at run time.
@@ -120,7 +134,7 @@ function writeRunnerManifest() {
 
 if (!watch) {
   rmSync('dist', { recursive: true, force: true });
-  if (withTests) rmSync('out/test-runner', { recursive: true, force: true });
+  if (withTests) for (const d of ['out/test-runner', 'out/e2e']) rmSync(d, { recursive: true, force: true });
 }
 writeRunnerManifest();
 

@@ -90,5 +90,5 @@ export function ensureCodeServer(): CodeServerInstall {
 
 /** Installs a .vsix into an extensions dir with code-server's own CLI. */
 export function installVsix(cs: CodeServerInstall, vsix: string, extensionsDir: string, userDataDir: string): void {
-  run(cs.node, [cs.entry, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix]);
+  run(cs.node, [cs.entry, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix, '--force']);
 }

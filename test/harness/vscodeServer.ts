@@ -19,6 +19,13 @@ export interface VsCodeServerOptions {
   readonly settings?: Record<string, unknown>;
   /** Keep the temp dirs after stop (for debugging). */
   readonly keepTemp?: boolean;
+  /** A persistent profile folder (user data, extensions, workspace) instead of a fresh temp one; never deleted. */
+  readonly profileDir?: string;
+  /**
+   * Point HF_HOME / HF_HUB_CACHE into the profile and clear HF_TOKEN (default), so tests never touch the user's
+   * Hugging Face cache or token. `npm start` turns this off to work on the real cache.
+   */
+  readonly isolateHuggingFace?: boolean;
   readonly port?: number;
 }
 
@@ -43,7 +50,8 @@ const LISTENING = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/?)/;
  */
 export async function startVsCodeServer(options: VsCodeServerOptions = {}): Promise<VsCodeServer> {
   const cs: CodeServerInstall = ensureCodeServer();
-  const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mistudio-vscode-'));
+  const tempRoot = options.profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mistudio-vscode-'));
+  const keep = options.keepTemp === true || options.profileDir !== undefined;
   const userDataDir = path.join(tempRoot, 'user-data');
   const extensionsDir = path.join(tempRoot, 'extensions');
   const workspaceFolder = options.workspaceFolder ?? path.join(tempRoot, 'workspace');
@@ -59,10 +67,13 @@ export async function startVsCodeServer(options: VsCodeServerOptions = {}): Prom
     'update.mode': 'none',
     'security.workspace.trust.enabled': false,
     'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
     ...options.settings,
   };
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+  // A persistent profile keeps what the user changed; tests always start from the defaults above.
+  if (!options.profileDir || !fs.existsSync(settingsFile)) fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   fs.writeFileSync(path.join(tempRoot, 'config.yaml'), 'auth: none\ncert: false\n');
 
   // Folders first: the first install scans the dir into extensions.json, which from then on is what VS Code loads.
@@ -89,10 +100,9 @@ export async function startVsCodeServer(options: VsCodeServerOptions = {}): Prom
   const child: ChildProcess = spawnTracked(cs.node, args, {
     env: {
       ...process.env,
-      // Never the user's Hugging Face cache or token in a test run.
-      HF_HOME: path.join(tempRoot, 'hf-home'),
-      HF_HUB_CACHE: path.join(tempRoot, 'hf-cache'),
-      HF_TOKEN: '',
+      ...(options.isolateHuggingFace === false
+        ? {}
+        : { HF_HOME: path.join(tempRoot, 'hf-home'), HF_HUB_CACHE: path.join(tempRoot, 'hf-cache'), HF_TOKEN: '' }),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,7 +130,7 @@ export async function startVsCodeServer(options: VsCodeServerOptions = {}): Prom
     output: () => output,
     async stop() {
       await stopProcess(child);
-      if (!options.keepTemp) fs.rmSync(tempRoot, { recursive: true, force: true });
+      if (!keep) fs.rmSync(tempRoot, { recursive: true, force: true });
     },
   };
 }
