@@ -9,6 +9,7 @@ import { PrefixHasher } from './prefixHasher';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
 import { TransientError, retryDelayMs, sleep, type ResolvedRetryOptions } from './retry';
 import { StallWatchdog, linkAbort, type LinkedAbort } from './signals';
+import { WriteBehind } from './writeBehind';
 import type { ByteRange, DownloadFileOptions, DownloadResult } from './types';
 
 const DEFAULT_CONNECTIONS = 8;
@@ -16,6 +17,8 @@ const DEFAULT_MIN_PART_BYTES = 16 * 1024 * 1024;
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRY: ResolvedRetryOptions = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 20_000 };
 const CHECKPOINT_INTERVAL_MS = 1_000;
+/** Per response: received bytes waiting for the disk before reading pauses (and batches written at once). */
+const WRITE_QUEUE_BYTES = 2 * 1024 * 1024;
 
 /**
  * Downloads one file into `partialPath` — resuming what an earlier run left, in parallel ranges when large, hashing
@@ -41,12 +44,10 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
 }
 
 interface Part {
-  /** Next byte to fetch. */
+  /** Next byte to receive (bytes before it are written or queued for writing). */
   pos: number;
   /** First byte not to fetch; lowered when another worker takes over the tail. */
   end: number;
-  /** End of the chunk being written right now (≥ pos), so a tail split never overlaps an in-flight write. */
-  writingEnd: number;
 }
 
 interface Round {
@@ -183,7 +184,7 @@ class FileTransfer {
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     const round: Round = {
       abort: linkAbort(this.master.signal),
-      queue: ranges.map(([pos, end]) => ({ pos, end, writingEnd: pos })),
+      queue: ranges.map(([pos, end]) => ({ pos, end })),
       active: new Set(),
       gate,
       openGate,
@@ -226,14 +227,13 @@ class FileTransfer {
     if (this.singleStream) return undefined;
     let victim: Part | undefined;
     for (const part of round.active) {
-      if (victim === undefined || part.end - part.writingEnd > victim.end - victim.writingEnd) victim = part;
+      if (victim === undefined || part.end - part.pos > victim.end - victim.pos) victim = part;
     }
     if (victim === undefined) return undefined;
-    const from = Math.max(victim.pos, victim.writingEnd);
-    const remaining = victim.end - from;
+    const remaining = victim.end - victim.pos;
     if (remaining < 2 * this.minPartBytes) return undefined;
-    const middle = from + Math.floor(remaining / 2);
-    const tail: Part = { pos: middle, end: victim.end, writingEnd: middle };
+    const middle = victim.pos + Math.floor(remaining / 2);
+    const tail: Part = { pos: middle, end: victim.end };
     victim.end = middle;
     return tail;
   }
@@ -258,7 +258,6 @@ class FileTransfer {
           if (part.pos > 0) {
             await this.discardAll();
             part.pos = 0;
-            part.writingEnd = 0;
           }
         } else if (part.pos > startPos) {
           failures = 0;
@@ -279,6 +278,7 @@ class FileTransfer {
     const url = this.rememberedUrl ?? this.options.url;
     const range: ByteRange | undefined = part.pos === 0 && part.end === size ? undefined : [part.pos, part.end];
     let response: OpenResponse | undefined;
+    let writer: WriteBehind | undefined;
     try {
       response = await openResponse({
         url,
@@ -296,6 +296,8 @@ class FileTransfer {
 
       const announcedEnd = await this.acceptResponse(response, part, range, round);
       round.openGate();
+      const requestStart = part.pos;
+      writer = new WriteBehind(part.pos, (position, data) => this.land(position, data), WRITE_QUEUE_BYTES);
 
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         watchdog.touch();
@@ -304,18 +306,21 @@ class FileTransfer {
         }
         const piece = part.pos + chunk.length > part.end ? chunk.subarray(0, part.end - part.pos) : chunk;
         if (piece.length > 0) {
-          part.writingEnd = part.pos + piece.length;
-          await this.land(part.pos, piece);
           part.pos += piece.length;
+          await writer.push(piece);
         }
         watchdog.touch();
         if (part.pos >= part.end && part.end < announcedEnd) break; // the tail now belongs to another worker
       }
+      await writer.flush();
       const expectedEnd = Math.min(part.end, announcedEnd);
       if (part.pos < expectedEnd) {
-        throw new TransientError(`connection closed early (${part.pos - (range?.[0] ?? 0)} of ${expectedEnd - (range?.[0] ?? 0)} bytes)`);
+        throw new TransientError(`connection closed early (${part.pos - requestStart} of ${expectedEnd - requestStart} bytes)`);
       }
     } catch (err) {
+      // Bytes already received are still written (and kept) before the attempt ends; a disk error outranks the rest.
+      const writeFailure = await writer?.settle();
+      if (writeFailure !== undefined) throw writeFailure;
       if (attempt.signal.aborted && !round.abort.signal.aborted) throw stall;
       throw err;
     } finally {
@@ -347,7 +352,6 @@ class FileTransfer {
       this.singleStream = true;
       if (!this.done.isEmpty) await this.discardAll();
       part.pos = 0;
-      part.writingEnd = 0;
       part.end = size;
     }
     return size;

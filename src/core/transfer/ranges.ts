@@ -20,6 +20,16 @@ export class RangeSet {
   /** Adds [start, end); returns how many bytes were not covered before. */
   add(start: number, end: number): number {
     if (end <= start) return 0;
+    // Hot path, once per received chunk: the chunk extends a range without reaching the next one.
+    for (let i = 0; i < this.ranges.length; i++) {
+      const range = this.ranges[i]!;
+      if (range[1] !== start) continue;
+      const next = this.ranges[i + 1];
+      if (next !== undefined && next[0] <= end) break;
+      range[1] = end;
+      this.covered += end - start;
+      return end - start;
+    }
     // Ranges are few (one per part), so a linear merge is simpler and fast enough.
     const merged: ByteRange[] = [];
     let newStart = start;

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMistudioError } from '../../../src/core/errors';
 import { closeSharedTransferAgent, downloadFile } from '../../../src/core/transfer/index';
@@ -246,6 +247,49 @@ describe('remembered CDN URLs', () => {
     expect(readIfExists(t.finalPath)?.equals(big)).toBe(true);
     expect(hub.seen.length).toBeGreaterThan(1); // went back to the Hub for a fresh URL
     expect(cdn.seen.filter((r) => r.url.includes('sig=0'))).not.toHaveLength(0);
+  });
+});
+
+describe('stalls and unreachable hosts', () => {
+  it('a server that never sends headers is abandoned after stallTimeoutMs and retried', async () => {
+    const s = await server((req, res) => {
+      if (s.seen.length === 1) return; // hang the first request forever
+      serveBytes(CONTENT, req, res);
+    });
+    const t = target();
+    await downloadFile({ ...t, url: `${s.url}/f`, stallTimeoutMs: 200, retry: { baseDelayMs: 1 } });
+    expect(readIfExists(t.finalPath)?.equals(CONTENT)).toBe(true);
+    expect(s.seen).toHaveLength(2);
+  });
+
+  it('a refused connection ends as Offline naming the host and the file', async () => {
+    const s = await server(() => undefined);
+    const url = `${s.url}/org/repo/resolve/main/weights.bin`;
+    await s.close();
+    servers.length = 0;
+    const error = await downloadFile({ ...target(), url, retry: { maxAttempts: 2, baseDelayMs: 1 } }).catch((e: unknown) => e);
+    expect(isMistudioError(error, 'Offline')).toBe(true);
+    expect((error as Error).message).toContain(new URL(url).host);
+    expect((error as Error).message).toContain('weights.bin');
+  });
+});
+
+describe('dispatcher', () => {
+  it('sends every request through the given undici dispatcher (e.g. a proxy agent)', async () => {
+    let dispatched = 0;
+    class CountingAgent extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        dispatched++;
+        return super.dispatch(options, handler);
+      }
+    }
+    const agent = new CountingAgent();
+    const s = await server((req, res) => serveBytes(CONTENT, req, res));
+    const t = target();
+    await downloadFile({ ...t, url: `${s.url}/f`, dispatcher: agent });
+    await agent.close();
+    expect(readIfExists(t.finalPath)?.equals(CONTENT)).toBe(true);
+    expect(dispatched).toBe(1);
   });
 });
 
