@@ -122,6 +122,9 @@ class FileTransfer {
       await this.settleHash();
     } catch (err) {
       await this.hasher?.idle();
+      // The caller persists this checkpoint to resume later, so make the bytes it names durable first — except on
+      // cancel/pause, which must return at once (an fsync of gigabytes can take seconds; the hash still guards).
+      if (!this.fileClosed && !this.master.signal.aborted) await this.file.sync().catch(() => undefined);
       this.checkpoint(true);
       throw this.finalError(err);
     } finally {
@@ -410,7 +413,7 @@ class FileTransfer {
       await this.file.close();
       this.fileClosed = true;
       await fs.mkdir(path.dirname(finalPath), { recursive: true });
-      await fs.rename(partialPath, finalPath);
+      await renameWithRetry(partialPath, finalPath);
     } catch (err) {
       throw fileSystemError(err, this.label, finalPath);
     }
@@ -485,6 +488,21 @@ class FileTransfer {
 
   private sizeChanged(reported: number): MistudioError {
     return new MistudioError('Http', `Server reports ${reported} bytes for ${this.label}, expected ${this.options.size}: the file changed on the Hub`);
+  }
+}
+
+/** On Windows a virus scanner or indexer may hold the fresh file for a moment; elsewhere rename just works. */
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await fs.rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const transient = process.platform === 'win32' && (code === 'EPERM' || code === 'EBUSY' || code === 'EACCES');
+      if (!transient || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }
 
