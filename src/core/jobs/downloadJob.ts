@@ -1,0 +1,248 @@
+import type { HfCache } from '../cache';
+import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
+import { MistudioError, describeError, isCancellation, throwIfAborted } from '../errors';
+import { formatBytes, ProgressTracker } from '../progress';
+import type { HubClient, RepoFile } from '../hub';
+import type { RepoMetadata } from '../metadata';
+import type { RepoRef } from '../repo';
+import type { DownloadFileOptions, DownloadResult } from '../transfer';
+import type { Logger, PlannedFile, StudioSettings } from '../studioTypes';
+import { forEachConcurrently } from './limiter';
+import { planDownload } from './plan';
+
+export interface DownloadJobDeps {
+  readonly catalog: Catalog;
+  readonly cache: HfCache;
+  readonly hub: HubClient;
+  readonly token: string | undefined;
+  readonly settings: StudioSettings;
+  readonly logger: Logger;
+  readonly downloadFile: (options: DownloadFileOptions) => Promise<DownloadResult>;
+  readonly dispatcher?: DownloadFileOptions['dispatcher'];
+  readonly userAgent?: string;
+  /** Serialises work on one blob across entries (two revisions sharing a file must not write one partial twice). */
+  readonly withBlobLock: <T>(ref: RepoRef, blobId: string, task: () => Promise<T>) => Promise<T>;
+  /** Called once the byte total is known, so the shell can show live progress. */
+  readonly onTracker: (tracker: ProgressTracker) => void;
+}
+
+/** How often per-file resume state and the entry's byte count reach the catalog (the UI has live events). */
+const PERSIST_INTERVAL_MS = 1_000;
+
+/**
+ * One download of one catalog entry, start to finish: plan, record the files, check the disk, move the bytes
+ * (verified) into blobs, link the snapshot, write the ref, mark the entry ready. Throws on failure and on cancel;
+ * the caller decides what the entry becomes.
+ */
+export async function runDownload(deps: DownloadJobDeps, entryId: string, signal: AbortSignal): Promise<CatalogEntry> {
+  const { catalog, cache, logger } = deps;
+  let entry = requireEntry(catalog, entryId);
+  const ref: RepoRef = { kind: entry.kind, repoId: entry.repoId };
+  const plan = await planDownload(deps.hub, cache, {
+    kind: entry.kind,
+    repoId: entry.repoId,
+    revision: entry.revision,
+    include: entry.includePatterns,
+    exclude: entry.excludePatterns,
+  }, signal);
+  throwIfAborted(signal);
+  const metadata = deps.hub
+    .readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
+    .catch((err: unknown): RepoMetadata | undefined => {
+      if (!isCancellation(err)) logger.warn(`Metadata for ${entry.repoId}: ${describeError(err)}`);
+      return undefined;
+    });
+
+  // Keep what an earlier run left: resume state travels with the blob, whatever revision asked for it.
+  const previous = new Map(catalog.getFiles(entryId).map((f) => [f.blobId, f] as const));
+  const files: NewEntryFile[] = plan.files.map((f) => {
+    const old = previous.get(f.blobId);
+    return {
+      path: f.path,
+      size: f.size,
+      blobId: f.blobId,
+      sha256: f.lfs ? f.blobId : null,
+      gitSha1: f.gitOid,
+      state: f.cached ? 'verified' : old && old.state !== 'verified' ? old.state : 'pending',
+      bytesDone: f.cached ? f.size : old && old.state !== 'verified' ? old.bytesDone : 0,
+      doneRanges: f.cached ? [] : old && old.state !== 'verified' ? old.doneRanges : [],
+    };
+  });
+  const alreadyOnDisk = files.reduce((sum, f) => sum + (f.bytesDone ?? 0), 0);
+  const needed = uniqueBlobBytes(files.filter((f) => f.state !== 'verified')) - alreadyOnDiskOfPending(files);
+  if (needed > plan.freeBytes) {
+    throw new MistudioError(
+      'NoSpace',
+      `Not enough disk space for ${entry.repoId} in ${cache.root}: ${formatBytes(needed)} needed, ${formatBytes(plan.freeBytes)} free`,
+      { repoId: entry.repoId, neededBytes: needed, freeBytes: plan.freeBytes, path: cache.root },
+    );
+  }
+  catalog.transaction(() => {
+    catalog.setFiles(entryId, files);
+    entry = catalog.updateEntry(entryId, {
+      commit: plan.commit,
+      status: 'downloading',
+      bytesTotal: plan.totalBytes,
+      bytesDone: alreadyOnDisk,
+      fileCount: plan.files.length,
+      errorCode: null,
+      errorMessage: null,
+      metadata: { ...entry.metadata, ...infoMetadata(plan), totalSize: plan.allFiles.reduce((s, f) => s + f.size, 0) },
+    });
+  });
+  logger.info(`${entry.repoId}@${entry.revision} → ${plan.commit.slice(0, 12)}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${formatBytes(plan.bytesToDownload)} to download)`);
+
+  const tracker = new ProgressTracker({ totalBytes: plan.totalBytes, initialBytes: alreadyOnDisk });
+  deps.onTracker(tracker);
+  await cache.ensureRepoLayout(ref);
+
+  // Parts of one job stop together: the first failure aborts the siblings, and the caller's signal aborts all.
+  const jobAbort = new AbortController();
+  const onOuterAbort = (): void => jobAbort.abort(signal.reason);
+  signal.addEventListener('abort', onOuterAbort, { once: true });
+  const persisted = new PersistThrottle(() => {
+    catalog.updateEntry(entryId, { bytesDone: Math.min(tracker.snapshot().bytesDone, plan.totalBytes) });
+  });
+  try {
+    const byBlob = groupByBlob(catalog.getFiles(entryId));
+    await forEachConcurrently([...byBlob.values()], deps.settings.maxConcurrentFiles, async (group) => {
+      const file = group[0] as EntryFile;
+      try {
+        if (file.state !== 'verified') {
+          await deps.withBlobLock(ref, file.blobId, async () => {
+            if (await cache.hasBlob(ref, file.blobId)) {
+              tracker.add(file.size - file.bytesDone);
+            } else {
+              await transferFile(deps, ref, plan.commit, file, tracker, persisted, jobAbort.signal);
+            }
+          });
+          for (const f of group) catalog.updateFile(entryId, f.path, { state: 'verified', bytesDone: f.size, doneRanges: [] });
+        }
+        for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId);
+      } catch (err) {
+        jobAbort.abort(err);
+        throw err;
+      }
+    });
+  } finally {
+    signal.removeEventListener('abort', onOuterAbort);
+    persisted.flush();
+  }
+  throwIfAborted(signal);
+
+  if (entry.revision !== plan.commit) await cache.writeRef(ref, entry.revision, plan.commit);
+  const meta = await metadata;
+  tracker.complete();
+  entry = catalog.updateEntry(entryId, {
+    status: 'ready',
+    bytesDone: plan.totalBytes,
+    snapshotPath: cache.snapshotDir(ref, plan.commit),
+    errorCode: null,
+    errorMessage: null,
+    ...(meta ? { metadata: { ...requireEntry(catalog, entryId).metadata, ...meta } } : {}),
+  });
+  logger.info(`${entry.repoId}@${entry.revision} ready: ${entry.snapshotPath ?? ''}`);
+  return entry;
+}
+
+async function transferFile(
+  deps: DownloadJobDeps,
+  ref: RepoRef,
+  commit: string,
+  file: EntryFile,
+  tracker: ProgressTracker,
+  persisted: PersistThrottle,
+  signal: AbortSignal,
+): Promise<void> {
+  const { catalog, cache } = deps;
+  let doneRanges = file.doneRanges;
+  const result = await deps.downloadFile({
+    url: deps.hub.fileUrl(ref, commit, file.path),
+    ...(deps.token ? { token: deps.token } : {}),
+    ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
+    partialPath: cache.incompletePath(ref, file.blobId),
+    finalPath: cache.blobPath(ref, file.blobId),
+    size: file.size,
+    ...(deps.settings.verifyChecksums
+      ? { expectedHash: file.sha256 ? { algorithm: 'sha256' as const, hex: file.sha256 } : { algorithm: 'git-sha1' as const, hex: file.gitSha1 } }
+      : {}),
+    resume: { doneRanges },
+    connections: deps.settings.maxConnectionsPerFile,
+    signal,
+    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+    onProgress: (delta) => {
+      tracker.add(delta);
+      persisted.maybe();
+    },
+    onCheckpoint: (ranges) => {
+      doneRanges = ranges;
+      const bytesDone = ranges.reduce((sum, [a, b]) => sum + (b - a), 0);
+      if (catalog.getEntry(file.entryId)) catalog.updateFile(file.entryId, file.path, { state: 'partial', bytesDone, doneRanges: ranges });
+    },
+  });
+  deps.logger.trace(`${ref.repoId}/${file.path}: ${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.resumedBytes)} resumed${result.restarted ? ' (server ignored Range: restarted)' : ''}`);
+}
+
+class PersistThrottle {
+  private last = 0;
+  constructor(private readonly write: () => void) {}
+  maybe(): void {
+    const now = Date.now();
+    if (now - this.last >= PERSIST_INTERVAL_MS) {
+      this.last = now;
+      this.write();
+    }
+  }
+  flush(): void {
+    try {
+      this.write();
+    } catch {
+      // The entry may be gone (deleted while downloading); nothing to persist then.
+    }
+  }
+}
+
+function requireEntry(catalog: Catalog, entryId: string): CatalogEntry {
+  const entry = catalog.getEntry(entryId);
+  if (!entry) throw new MistudioError('InvalidInput', `No catalog entry ${entryId}`);
+  return entry;
+}
+
+function groupByBlob(files: readonly EntryFile[]): Map<string, EntryFile[]> {
+  const groups = new Map<string, EntryFile[]>();
+  for (const f of files) {
+    const group = groups.get(f.blobId);
+    if (group) group.push(f);
+    else groups.set(f.blobId, [f]);
+  }
+  return groups;
+}
+
+function uniqueBlobBytes(files: readonly NewEntryFile[]): number {
+  const sizes = new Map<string, number>();
+  for (const f of files) sizes.set(f.blobId, f.size);
+  return [...sizes.values()].reduce((a, b) => a + b, 0);
+}
+
+function alreadyOnDiskOfPending(files: readonly NewEntryFile[]): number {
+  const done = new Map<string, number>();
+  for (const f of files) if (f.state !== 'verified') done.set(f.blobId, f.bytesDone ?? 0);
+  return [...done.values()].reduce((a, b) => a + b, 0);
+}
+
+function toRepoFile(f: PlannedFile): RepoFile {
+  return f.lfs ? { path: f.path, size: f.size, oid: f.gitOid, lfs: { sha256: f.blobId, size: f.size } } : { path: f.path, size: f.size, oid: f.gitOid };
+}
+
+function infoMetadata(plan: { info: { gated: RepoMetadata['gated']; private: boolean; license?: string; pipelineTag?: string; downloads: number; likes: number; lastModified?: string } }): RepoMetadata {
+  const i = plan.info;
+  return {
+    gated: i.gated,
+    private: i.private,
+    downloads: i.downloads,
+    likes: i.likes,
+    ...(i.license ? { license: i.license } : {}),
+    ...(i.pipelineTag ? { pipelineTag: i.pipelineTag } : {}),
+    ...(i.lastModified ? { lastModified: i.lastModified } : {}),
+  };
+}

@@ -1,0 +1,58 @@
+import { freeSpace, type HfCache } from '../cache';
+import type { HubClient, RepoFile } from '../hub';
+import { compilePatterns } from '../patterns';
+import { validateRepoId, validateRevision, type RepoRef } from '../repo';
+import type { DownloadPlan, DownloadRequest, PlannedFile } from '../studioTypes';
+
+export function blobIdOf(file: RepoFile): string {
+  return file.lfs ? file.lfs.sha256 : file.oid;
+}
+
+/** Validates a request once, at the boundary, so everything below can trust repo id, revision and patterns. */
+export function normaliseRequest(request: DownloadRequest): DownloadRequest & { revision: string } {
+  const clean = (patterns: readonly string[] | undefined): string[] =>
+    (patterns ?? []).map((p) => p.trim()).filter((p) => p.length > 0);
+  return {
+    kind: request.kind,
+    repoId: validateRepoId(request.repoId),
+    revision: validateRevision(request.revision ?? 'main'),
+    include: clean(request.include),
+    exclude: clean(request.exclude),
+  };
+}
+
+/**
+ * Resolves the revision to a commit, lists every file, applies include / exclude, and checks which blobs the cache
+ * already holds and how much room the disk has — everything a user needs to decide before bytes move.
+ */
+export async function planDownload(hub: HubClient, cache: HfCache, request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
+  const req = normaliseRequest(request);
+  const ref: RepoRef = { kind: req.kind, repoId: req.repoId };
+  const info = await hub.repoInfo(ref, req.revision, signal);
+  const listing = await hub.listFiles(ref, info.commit, signal);
+  const matches = compilePatterns({ include: req.include ?? [], exclude: req.exclude ?? [] });
+  const allFiles: PlannedFile[] = await Promise.all(
+    [...listing]
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      .map(async (f) => {
+        const blobId = blobIdOf(f);
+        return { path: f.path, size: f.lfs?.size ?? f.size, blobId, gitOid: f.oid, lfs: f.lfs !== undefined, cached: await cache.hasBlob(ref, blobId) };
+      }),
+  );
+  const files = allFiles.filter((f) => matches(f.path));
+  const uniqueMissing = new Map<string, number>();
+  for (const f of files) if (!f.cached) uniqueMissing.set(f.blobId, f.size);
+  return {
+    request: req,
+    ref,
+    revision: req.revision,
+    commit: info.commit,
+    info,
+    files,
+    allFiles,
+    totalBytes: files.reduce((sum, f) => sum + f.size, 0),
+    bytesToDownload: [...uniqueMissing.values()].reduce((a, b) => a + b, 0),
+    freeBytes: await freeSpace(cache.root),
+    cacheRoot: cache.root,
+  };
+}

@@ -1,0 +1,452 @@
+import { finishInterruptedDeletes, HfCache, planRevisionDelete, repoFolderName, scanCache, type CacheScan } from './cache';
+import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
+import { describeError, isCancellation, isMistudioError, MistudioError } from './errors';
+import { Emitter } from './events';
+import { HubClient, type HubSearchResult, type HubUser, type SearchOptions } from './hub';
+import { cleanupPayload, parseCleanupPayload, runCleanup } from './jobs/cleanupJob';
+import { runDownload } from './jobs/downloadJob';
+import { Limiter } from './jobs/limiter';
+import { normaliseRequest, planDownload } from './jobs/plan';
+import type { ProgressSnapshot, ProgressTracker } from './progress';
+import { isCommitSha, type RepoKind, type RepoRef } from './repo';
+import type {
+  DeleteResult,
+  DownloadPlan,
+  DownloadRequest,
+  EntryProgress,
+  Logger,
+  StudioApi,
+  StudioOptions,
+  StudioSettings,
+} from './studioTypes';
+import { downloadFile } from './transfer';
+
+export const DEFAULT_SETTINGS: Omit<StudioSettings, 'endpoint'> = {
+  maxConcurrentDownloads: 4,
+  maxConcurrentFiles: 4,
+  maxConnectionsPerFile: 8,
+  verifyChecksums: true,
+};
+
+const SILENT: Logger = { trace: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Why a running download was stopped from outside; decides what its entry becomes. */
+type StopIntent = 'cancel' | 'pause' | 'delete' | 'shutdown';
+
+interface ActiveDownload {
+  readonly controller: AbortController;
+  intent?: StopIntent;
+  tracker?: ProgressTracker;
+  readonly done: Promise<void>;
+}
+
+export async function openStudio(options: StudioOptions): Promise<StudioApi> {
+  const catalog = await openCatalog({
+    file: options.catalogFile,
+    wasmPath: options.wasmPath,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
+  return new Studio(catalog, options);
+}
+
+/**
+ * The engine behind every shell: a catalog of intent (sql.js), the Hugging Face cache as the truth of bytes, a queue
+ * of downloads (at most `maxConcurrentDownloads` repos at once) and a serial queue of persisted cleanup jobs.
+ */
+class Studio implements StudioApi {
+  readonly cacheRoot: string;
+  private readonly cache: HfCache;
+  private settings: StudioSettings;
+  private readonly logger: Logger;
+  private readonly limiter: Limiter;
+  private readonly active = new Map<string, ActiveDownload>();
+  private readonly blobLocks = new Map<string, Promise<unknown>>();
+  private readonly progressEmitter = new Emitter<EntryProgress>();
+  private readonly cleanupEmitter = new Emitter<{ readonly running: number }>();
+  private cleanupChain: Promise<void> = Promise.resolve();
+  private cleanupsRunning = 0;
+  private closed = false;
+
+  readonly onDidChangeEntry;
+  readonly onDidProgress = this.progressEmitter.event;
+  readonly onDidChangeCleanup = this.cleanupEmitter.event;
+
+  constructor(
+    readonly catalog: Catalog,
+    private readonly options: StudioOptions,
+  ) {
+    this.cacheRoot = options.cacheRoot;
+    this.cache = new HfCache(options.cacheRoot);
+    this.logger = options.logger ?? SILENT;
+    this.settings = {
+      endpoint: options.endpoint ?? 'https://huggingface.co',
+      maxConcurrentDownloads: options.maxConcurrentDownloads ?? DEFAULT_SETTINGS.maxConcurrentDownloads,
+      maxConcurrentFiles: options.maxConcurrentFiles ?? DEFAULT_SETTINGS.maxConcurrentFiles,
+      maxConnectionsPerFile: options.maxConnectionsPerFile ?? DEFAULT_SETTINGS.maxConnectionsPerFile,
+      verifyChecksums: options.verifyChecksums ?? DEFAULT_SETTINGS.verifyChecksums,
+    };
+    this.limiter = new Limiter(this.settings.maxConcurrentDownloads);
+    this.onDidChangeEntry = catalog.onDidChange as StudioApi['onDidChangeEntry'];
+  }
+
+  updateSettings(settings: Partial<StudioSettings>): void {
+    this.settings = { ...this.settings, ...settings };
+    this.limiter.setLimit(this.settings.maxConcurrentDownloads);
+  }
+
+  // ── Hub ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private async hub(): Promise<{ hub: HubClient; token: string | undefined }> {
+    const token = (await this.options.token?.()) || undefined;
+    const hub = new HubClient({
+      endpoint: this.settings.endpoint,
+      ...(token ? { token } : {}),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+    });
+    return { hub, token };
+  }
+
+  async plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
+    const { hub } = await this.hub();
+    return planDownload(hub, this.cache, request, signal);
+  }
+
+  async searchHub(kind: RepoKind, query: string, options?: SearchOptions, signal?: AbortSignal): Promise<HubSearchResult[]> {
+    const { hub } = await this.hub();
+    return hub.searchRepos(kind, query, options, signal);
+  }
+
+  async whoAmI(signal?: AbortSignal): Promise<HubUser> {
+    const { hub } = await this.hub();
+    return hub.whoAmI(signal);
+  }
+
+  scanCache(signal?: AbortSignal): Promise<CacheScan> {
+    return scanCache(this.cacheRoot, signal);
+  }
+
+  // ── Downloads ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async enqueue(input: DownloadRequest | DownloadPlan): Promise<CatalogEntry> {
+    this.assertOpen();
+    const request = normaliseRequest('request' in input ? input.request : input);
+    const include = [...(request.include ?? [])];
+    const exclude = [...(request.exclude ?? [])];
+    const existing = this.catalog.findEntry(request.kind, request.repoId, request.revision);
+    if (existing && (this.active.has(existing.id) || existing.status === 'queued')) return existing;
+    const entry = existing
+      ? this.catalog.updateEntry(existing.id, { status: 'queued', includePatterns: include, excludePatterns: exclude, errorCode: null, errorMessage: null })
+      : this.catalog.addEntry({
+          kind: request.kind,
+          repoId: request.repoId,
+          revision: request.revision,
+          displayName: request.repoId,
+          status: 'queued',
+          includePatterns: include,
+          excludePatterns: exclude,
+        });
+    this.schedule(entry.id);
+    return entry;
+  }
+
+  async resume(entryId: string): Promise<CatalogEntry> {
+    this.assertOpen();
+    const entry = this.requireEntry(entryId);
+    if (this.active.has(entryId)) return entry;
+    const queued = this.catalog.updateEntry(entryId, { status: 'queued', errorCode: null, errorMessage: null });
+    this.schedule(entryId);
+    return queued;
+  }
+
+  async cancel(entryId: string): Promise<void> {
+    const entry = this.requireEntry(entryId);
+    if (await this.stopActive(entryId, 'cancel')) return;
+    if (entry.status === 'ready') return;
+    await this.discardPartials(entry);
+  }
+
+  async pause(entryId: string): Promise<void> {
+    const entry = this.requireEntry(entryId);
+    if (await this.stopActive(entryId, 'pause')) return;
+    if (entry.status === 'queued' || entry.status === 'downloading') this.markStopped(entryId, 'paused');
+  }
+
+  whenSettled(entryId: string): Promise<CatalogEntry> {
+    const active = this.active.get(entryId);
+    const settle = async (): Promise<CatalogEntry> => this.requireEntry(entryId);
+    return active ? active.done.then(settle) : settle();
+  }
+
+  progressOf(entryId: string): ProgressSnapshot | undefined {
+    return this.active.get(entryId)?.tracker?.snapshot();
+  }
+
+  files(entryId: string): EntryFile[] {
+    return this.catalog.getFiles(entryId);
+  }
+
+  private schedule(entryId: string): void {
+    const controller = new AbortController();
+    const record: { value?: ActiveDownload } = {};
+    const done = this.limiter
+      .run(() => this.runOne(entryId, record), controller.signal)
+      .catch((err: unknown) => {
+        // Aborted while still waiting for a slot.
+        if (!isCancellation(err) && !(err instanceof Error && err.message === 'aborted')) this.logger.error(describeError(err));
+        this.settleStopped(entryId, record.value?.intent);
+      })
+      .finally(() => this.active.delete(entryId));
+    record.value = { controller, done };
+    this.active.set(entryId, record.value);
+  }
+
+  private async runOne(entryId: string, record: { value?: ActiveDownload }): Promise<void> {
+    const active = record.value;
+    if (!active || active.controller.signal.aborted) throw new Error('aborted');
+    const entry = this.catalog.getEntry(entryId);
+    if (!entry) return;
+    const { hub, token } = await this.hub();
+    const job = this.catalog.listJobs({ type: 'download', entryId })[0] ?? this.catalog.addJob({ type: 'download', entryId });
+    this.catalog.updateJob(job.id, { state: 'running', attempts: job.attempts + 1 });
+    try {
+      await runDownload(
+        {
+          catalog: this.catalog,
+          cache: this.cache,
+          hub,
+          token,
+          settings: this.settings,
+          logger: this.logger,
+          downloadFile,
+          ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
+          ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+          withBlobLock: (ref, blobId, task) => this.withBlobLock(ref, blobId, task),
+          onTracker: (tracker) => {
+            active.tracker = tracker;
+            tracker.onUpdate((progress) => this.progressEmitter.fire({ entryId, progress }));
+          },
+        },
+        entryId,
+        active.controller.signal,
+      );
+      this.catalog.removeJob(job.id);
+    } catch (err) {
+      if (active.intent || isCancellation(err)) {
+        this.settleStopped(entryId, active.intent ?? 'pause');
+        return;
+      }
+      const error = isMistudioError(err) ? err : new MistudioError('Io', describeError(err), {}, { cause: err });
+      this.logger.error(`${entry.repoId}@${entry.revision}: ${error.message}`);
+      if (this.catalog.getEntry(entryId)) {
+        this.catalog.transaction(() => {
+          this.catalog.updateEntry(entryId, { status: 'error', errorCode: error.code, errorMessage: error.message });
+          this.catalog.updateJob(job.id, { state: 'failed', lastError: error.message });
+        });
+      }
+    } finally {
+      active.tracker?.dispose();
+    }
+  }
+
+  /** What a stopped download's entry becomes, by why it stopped. */
+  private settleStopped(entryId: string, intent: StopIntent | undefined): void {
+    const entry = this.catalog.getEntry(entryId);
+    if (!entry) return;
+    switch (intent) {
+      case 'cancel':
+        // Partials go in the background of cancel(); the entry shows `cancelled` at once.
+        this.markStopped(entryId, 'cancelled');
+        break;
+      case 'shutdown':
+        // Left as in flight: the next start shows it paused (or resumes it).
+        break;
+      case 'delete':
+        break;
+      default:
+        this.markStopped(entryId, 'paused');
+    }
+  }
+
+  private markStopped(entryId: string, status: 'paused' | 'cancelled'): void {
+    if (!this.catalog.getEntry(entryId)) return;
+    this.catalog.transaction(() => {
+      this.catalog.updateEntry(entryId, { status });
+      for (const job of this.catalog.listJobs({ type: 'download', entryId })) {
+        if (status === 'cancelled') this.catalog.removeJob(job.id);
+        else this.catalog.updateJob(job.id, { state: 'pending' });
+      }
+    });
+  }
+
+  /** Aborts a running or waiting download and waits until it has stopped; false if none was active. */
+  private async stopActive(entryId: string, intent: StopIntent): Promise<boolean> {
+    const active = this.active.get(entryId);
+    if (!active) return false;
+    active.intent = intent;
+    active.controller.abort();
+    await active.done;
+    if (intent === 'cancel') {
+      const entry = this.catalog.getEntry(entryId);
+      if (entry) await this.discardPartials(entry);
+    }
+    return true;
+  }
+
+  /** Cancel removes what the download left: partial files no other entry needs, and the per-file resume state. */
+  private async discardPartials(entry: CatalogEntry): Promise<void> {
+    const ref: RepoRef = { kind: entry.kind, repoId: entry.repoId };
+    const mine = this.catalog.getFiles(entry.id).filter((f) => f.state !== 'verified').map((f) => f.blobId);
+    const needed = this.blobsNeededByOthers(entry);
+    await this.cache.removeIncomplete(ref, mine.filter((b) => !needed.has(b)));
+    this.catalog.transaction(() => {
+      for (const f of this.catalog.getFiles(entry.id)) {
+        if (f.state !== 'verified') this.catalog.updateFile(entry.id, f.path, { state: 'pending', bytesDone: 0, doneRanges: [] });
+      }
+      const verified = this.catalog.getFiles(entry.id).reduce((s, f) => s + (f.state === 'verified' ? f.size : 0), 0);
+      this.catalog.updateEntry(entry.id, { status: 'cancelled', bytesDone: verified });
+      for (const job of this.catalog.listJobs({ type: 'download', entryId: entry.id })) this.catalog.removeJob(job.id);
+    });
+  }
+
+  private blobsNeededByOthers(entry: CatalogEntry): Set<string> {
+    const needed = new Set<string>();
+    for (const other of this.catalog.listEntries({ kind: entry.kind, repoId: entry.repoId })) {
+      if (other.id === entry.id || other.status === 'ready' || other.status === 'cancelled') continue;
+      for (const f of this.catalog.getFiles(other.id)) needed.add(f.blobId);
+    }
+    return needed;
+  }
+
+  private async withBlobLock<T>(ref: RepoRef, blobId: string, task: () => Promise<T>): Promise<T> {
+    const key = `${repoFolderName(ref)}/${blobId}`;
+    const previous = this.blobLocks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(task);
+    this.blobLocks.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.blobLocks.get(key) === run) this.blobLocks.delete(key);
+    }
+  }
+
+  // ── Delete and cleanup ───────────────────────────────────────────────────────────────────────────────────────
+
+  async estimateDelete(entryId: string): Promise<number> {
+    const entry = this.requireEntry(entryId);
+    if (!entry.commit || this.commitUsedByOthers(entry)) return this.partialBytes(entry);
+    const plan = await planRevisionDelete(this.cache, { kind: entry.kind, repoId: entry.repoId }, entry.commit, {
+      removePartials: true,
+      keepPartials: [...this.blobsNeededByOthers(entry)],
+    });
+    return plan.freedBytes;
+  }
+
+  async delete(entryId: string): Promise<DeleteResult> {
+    const entry = this.requireEntry(entryId);
+    await this.stopActive(entryId, 'delete');
+    const freedBytesEstimate = await this.estimateDelete(entryId).catch(() => 0);
+    const blobIds = this.catalog.getFiles(entryId).map((f) => f.blobId);
+    const job = this.catalog.transaction(() => {
+      for (const j of this.catalog.listJobs({ entryId })) this.catalog.removeJob(j.id);
+      this.catalog.removeEntry(entryId);
+      return this.catalog.addJob({
+        type: 'cleanup',
+        entryId: null,
+        payload: cleanupPayload({ kind: entry.kind, repoId: entry.repoId, revision: entry.revision, commit: entry.commit, blobIds }),
+      });
+    });
+    // The catalog row is gone; make that durable before any file is touched.
+    await this.catalog.flush();
+    this.runCleanupJob(job.id);
+    return { freedBytesEstimate, cleanupJobId: job.id };
+  }
+
+  private commitUsedByOthers(entry: CatalogEntry): boolean {
+    return this.catalog.listEntries({ kind: entry.kind, repoId: entry.repoId }).some((o) => o.id !== entry.id && o.commit === entry.commit);
+  }
+
+  private partialBytes(entry: CatalogEntry): number {
+    return this.catalog.getFiles(entry.id).reduce((s, f) => s + (f.state === 'verified' ? 0 : f.bytesDone), 0);
+  }
+
+  private runCleanupJob(jobId: string): void {
+    this.cleanupsRunning++;
+    this.cleanupEmitter.fire({ running: this.cleanupsRunning });
+    this.cleanupChain = this.cleanupChain.then(async () => {
+      const job = this.catalog.getJob(jobId);
+      if (!job) return;
+      try {
+        this.catalog.updateJob(jobId, { state: 'running', attempts: job.attempts + 1 });
+        const payload = parseCleanupPayload(job);
+        const freed = await runCleanup(this.catalog, this.cache, payload);
+        this.catalog.removeJob(jobId);
+        this.logger.info(`Cleaned up ${payload.repoId}@${payload.revision}: ${freed} bytes freed`);
+      } catch (err) {
+        this.logger.error(`Cleanup job ${jobId}: ${describeError(err)}`);
+        if (this.catalog.getJob(jobId)) this.catalog.updateJob(jobId, { state: 'failed', lastError: describeError(err) });
+      } finally {
+        this.cleanupsRunning--;
+        this.cleanupEmitter.fire({ running: this.cleanupsRunning });
+      }
+    });
+  }
+
+  // ── Start, idle, close ───────────────────────────────────────────────────────────────────────────────────────
+
+  async reconcile(options: { resumeInFlight?: boolean } = {}): Promise<void> {
+    // Downloads the last process did not finish: entries still marked in flight.
+    for (const entry of this.catalog.listEntries({ statuses: ['queued', 'downloading'] })) {
+      if (this.active.has(entry.id)) continue;
+      if (options.resumeInFlight) this.schedule(entry.id);
+      else this.markStopped(entry.id, 'paused');
+    }
+    // Cleanup jobs a crash interrupted (failed ones get a few more tries across starts).
+    for (const job of this.catalog.listJobs({ type: 'cleanup' })) {
+      if (job.state !== 'failed' || job.attempts < 5) this.runCleanupJob(job.id);
+    }
+    await this.cleanupChain;
+    await finishInterruptedDeletes(this.cache).catch((err: unknown) => this.logger.warn(`Finishing interrupted deletes: ${describeError(err)}`));
+    // Entries whose files vanished from the cache (deleted by hand, `hf cache rm`, another machine's cleanup).
+    for (const entry of this.catalog.listEntries({ statuses: ['ready'] })) {
+      if (!entry.commit || !isCommitSha(entry.commit)) continue;
+      const files = this.catalog.getFiles(entry.id).map((f) => ({ path: f.path, blobId: f.blobId, size: f.size }));
+      const complete = await this.cache.snapshotIsComplete({ kind: entry.kind, repoId: entry.repoId }, entry.commit, files).catch(() => false);
+      if (!complete) {
+        this.logger.warn(`${entry.repoId}@${entry.revision}: files are missing from ${this.cacheRoot}`);
+        this.catalog.updateEntry(entry.id, { status: 'missing' });
+      }
+    }
+  }
+
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      const pending = [...this.active.values()].map((a) => a.done);
+      await Promise.all(pending);
+      await this.cleanupChain;
+      if (this.active.size === 0 && this.cleanupsRunning === 0) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.active.keys()].map((id) => this.stopActive(id, 'shutdown')));
+    await this.cleanupChain;
+    this.progressEmitter.dispose();
+    this.cleanupEmitter.dispose();
+    await this.catalog.close();
+  }
+
+  private requireEntry(entryId: string): CatalogEntry {
+    const entry = this.catalog.getEntry(entryId);
+    if (!entry) throw new MistudioError('InvalidInput', `No catalog entry with id ${entryId}`);
+    return entry;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MistudioError('Io', 'MechInterp Studio is shutting down');
+  }
+}
+
+export type { CatalogChange };

@@ -1,0 +1,144 @@
+import type { Catalog, CatalogChange, CatalogEntry, EntryFile } from './catalog';
+import type { CacheScan } from './cache';
+import type { Event } from './events';
+import type { HubSearchResult, HubUser, RepoInfo, SearchOptions } from './hub';
+import type { ProgressSnapshot } from './progress';
+import type { RepoKind, RepoRef } from './repo';
+
+/** Where a line of the engine's log goes (the extension's LogOutputChannel, the CLI's stderr in --verbose). */
+export interface Logger {
+  trace(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Settings the shells may change while the engine runs; applied to the next request / file. */
+export interface StudioSettings {
+  /** Hub endpoint (resolveEndpoint already applied). */
+  readonly endpoint: string;
+  /** Repos (catalog entries) downloading at the same time; the others wait as `queued`. Default 4. */
+  readonly maxConcurrentDownloads: number;
+  /** Files of one repo downloading at the same time. Default 4. */
+  readonly maxConcurrentFiles: number;
+  /** Parallel range requests for one large file. Default 8. */
+  readonly maxConnectionsPerFile: number;
+  readonly verifyChecksums: boolean;
+}
+
+export interface StudioOptions extends Partial<StudioSettings> {
+  /** Catalog file (null: in memory). */
+  readonly catalogFile: string | null;
+  /** sql.js's sql-wasm.wasm. */
+  readonly wasmPath: string;
+  /** The Hugging Face hub cache root (resolveCacheRoot already applied). */
+  readonly cacheRoot: string;
+  /** Asked before every Hub request, so a sign-in applies at once. */
+  readonly token?: () => Promise<string | undefined> | string | undefined;
+  /** For proxies: metadata requests go through this fetch, bytes through this undici dispatcher. */
+  readonly fetch?: typeof fetch;
+  readonly dispatcher?: import('undici').Dispatcher;
+  readonly userAgent?: string;
+  readonly logger?: Logger;
+  /** Catalog warnings (file moved aside, save failed) the user should see. */
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface DownloadRequest {
+  readonly kind: RepoKind;
+  readonly repoId: string;
+  /** Branch, tag or commit; default "main". */
+  readonly revision?: string;
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+}
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly size: number;
+  /** The cache blob name: LFS sha256, else the git blob sha1. */
+  readonly blobId: string;
+  /** Git blob sha1 (of the LFS pointer for LFS files). */
+  readonly gitOid: string;
+  readonly lfs: boolean;
+  /** The blob is already in the cache (e.g. shared with another revision): nothing to download. */
+  readonly cached: boolean;
+}
+
+/** What a download would do, shown before it starts (QuickPick confirm, panel plan, CLI). */
+export interface DownloadPlan {
+  readonly request: DownloadRequest;
+  readonly ref: RepoRef;
+  readonly revision: string;
+  readonly commit: string;
+  readonly info: RepoInfo;
+  /** Files after include / exclude, sorted by path. */
+  readonly files: readonly PlannedFile[];
+  /** Every file in the repo at that commit, before include / exclude (for the panel's live pattern preview). */
+  readonly allFiles: readonly PlannedFile[];
+  readonly totalBytes: number;
+  /** Bytes not yet in the cache. */
+  readonly bytesToDownload: number;
+  /** Free bytes on the disk holding the cache root. */
+  readonly freeBytes: number;
+  readonly cacheRoot: string;
+}
+
+export interface EntryProgress {
+  readonly entryId: string;
+  readonly progress: ProgressSnapshot;
+}
+
+/** Why a download stopped short of `ready`. */
+export type StopReason = 'cancelled' | 'paused';
+
+export interface DeleteResult {
+  /** Bytes the background cleanup is expected to free (blobs no other revision uses). */
+  readonly freedBytesEstimate: number;
+  readonly cleanupJobId: string;
+}
+
+export interface StudioApi {
+  readonly catalog: Catalog;
+  readonly cacheRoot: string;
+  /** Catalog rows added, updated, removed (status changes included). */
+  readonly onDidChangeEntry: Event<CatalogChange>;
+  /** Live progress of downloading entries, throttled to ~10/s per entry. */
+  readonly onDidProgress: Event<EntryProgress>;
+  /** Background cleanup started / finished (for window progress). */
+  readonly onDidChangeCleanup: Event<{ readonly running: number }>;
+
+  updateSettings(settings: Partial<StudioSettings>): void;
+
+  plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan>;
+  /** Adds (or re-queues) the catalog entry and starts the download in the background. */
+  enqueue(request: DownloadRequest | DownloadPlan): Promise<CatalogEntry>;
+  /** Resolves when the entry stops: ready, error, cancelled or paused (never rejects for those). */
+  whenSettled(entryId: string): Promise<CatalogEntry>;
+  /** Stops the transfer, removes partial files, marks the entry `cancelled`. */
+  cancel(entryId: string): Promise<void>;
+  /** Stops the transfer, keeps partial files for resume, marks the entry `paused`. */
+  pause(entryId: string): Promise<void>;
+  /** Resume a paused / cancelled / error / missing entry (Retry and Re-download too). */
+  resume(entryId: string): Promise<CatalogEntry>;
+  /** Removes the entry from the catalog at once and persists a background cleanup job. */
+  delete(entryId: string): Promise<DeleteResult>;
+  /** What deleting would free, for a confirmation dialog. */
+  estimateDelete(entryId: string): Promise<number>;
+  progressOf(entryId: string): ProgressSnapshot | undefined;
+  files(entryId: string): EntryFile[];
+
+  searchHub(kind: RepoKind, query: string, options?: SearchOptions, signal?: AbortSignal): Promise<HubSearchResult[]>;
+  whoAmI(signal?: AbortSignal): Promise<HubUser>;
+  scanCache(signal?: AbortSignal): Promise<CacheScan>;
+
+  /**
+   * At start: downloads that were in flight become `paused` (or resume when `resumeInFlight`), pending cleanup jobs
+   * run, ready entries whose files vanished become `missing`.
+   */
+  reconcile(options?: { resumeInFlight?: boolean }): Promise<void>;
+  /** Resolves when no download or cleanup is running or queued. */
+  whenIdle(): Promise<void>;
+  /** Stops transfers (keeping partials, entries become paused), flushes and closes the catalog. */
+  close(): Promise<void>;
+}
