@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { MistudioError, cancelled, describeError, isMistudioError } from '../errors';
 import { sharedTransferAgent } from './agent';
-import { abandonBody, fileLabel, headerValue, openResponse, transientFromNetworkError, type OpenResponse } from './http';
+import { fileSystemError, renameWithRetry } from './fileErrors';
+import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, transientFromNetworkError, type OpenResponse } from './http';
+import { validateOptions } from './options';
 import { openPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
@@ -488,58 +490,5 @@ class FileTransfer {
 
   private sizeChanged(reported: number): MistudioError {
     return new MistudioError('Http', `Server reports ${reported} bytes for ${this.label}, expected ${this.options.size}: the file changed on the Hub`);
-  }
-}
-
-/** On Windows a virus scanner or indexer may hold the fresh file for a moment; elsewhere rename just works. */
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await fs.rename(from, to);
-      return;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      const transient = process.platform === 'win32' && (code === 'EPERM' || code === 'EBUSY' || code === 'EACCES');
-      if (!transient || attempt >= 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
-}
-
-function parseContentRange(value: string | undefined): { start: number; end: number; total: number | undefined } | undefined {
-  const match = value === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim());
-  if (match === null) return undefined;
-  const start = Number(match[1]);
-  const end = Number(match[2]);
-  if (end < start) return undefined;
-  return { start, end, total: match[3] === '*' ? undefined : Number(match[3]) };
-}
-
-function fileSystemError(err: unknown, label: string, filePath: string): MistudioError {
-  if (err instanceof MistudioError) return err;
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new MistudioError('NoSpace', `Not enough disk space to download ${label}`, { path: filePath }, { cause: err });
-  }
-  return new MistudioError('Io', `Cannot write ${label} to ${filePath}: ${describeError(err)}`, { path: filePath }, { cause: err });
-}
-
-function validateOptions(options: DownloadFileOptions): void {
-  const invalid = (why: string): never => {
-    throw new MistudioError('InvalidInput', `Invalid download request: ${why}`);
-  };
-  let url: URL | undefined;
-  try {
-    url = new URL(options.url);
-  } catch {
-    invalid(`"${options.url}" is not a URL`);
-  }
-  if (url !== undefined && url.protocol !== 'https:' && url.protocol !== 'http:') invalid(`unsupported URL scheme ${url.protocol}`);
-  if (!Number.isSafeInteger(options.size) || options.size < 0) invalid(`size ${options.size} is not a byte count`);
-  if (options.partialPath === options.finalPath) invalid('partialPath and finalPath are the same');
-  const hash = options.expectedHash;
-  if (hash !== undefined) {
-    const length = hash.algorithm === 'sha256' ? 64 : 40;
-    if (!new RegExp(`^[0-9a-fA-F]{${length}}$`).test(hash.hex)) invalid(`"${hash.hex}" is not a ${hash.algorithm} hex digest`);
   }
 }

@@ -177,3 +177,13 @@ export function fileLabel(url: string): string {
     return url;
   }
 }
+
+/** `bytes <start>-<end>/<total|*>` of a 206, with `end` inclusive as on the wire. */
+export function parseContentRange(value: string | undefined): { start: number; end: number; total: number | undefined } | undefined {
+  const match = value === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim());
+  if (match === null) return undefined;
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start) return undefined;
+  return { start, end, total: match[3] === '*' ? undefined : Number(match[3]) };
+}
