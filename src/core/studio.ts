@@ -109,7 +109,7 @@ class Studio implements StudioApi {
 
   async plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
     const { hub } = await this.hub();
-    return planDownload(hub, this.cache, request, signal);
+    return planDownload(hub, this.cache, request, signal, this.options.freeSpace);
   }
 
   async searchHub(kind: RepoKind, query: string, options?: SearchOptions, signal?: AbortSignal): Promise<HubSearchResult[]> {
@@ -134,7 +134,7 @@ class Studio implements StudioApi {
     const include = [...(request.include ?? [])];
     const exclude = [...(request.exclude ?? [])];
     const existing = this.catalog.findEntry(request.kind, request.repoId, request.revision);
-    if (existing && (this.active.has(existing.id) || existing.status === 'queued')) return existing;
+    if (existing && this.active.has(existing.id)) return existing;
     const entry = existing
       ? this.catalog.updateEntry(existing.id, { status: 'queued', includePatterns: include, excludePatterns: exclude, errorCode: null, errorMessage: null })
       : this.catalog.addEntry({
@@ -221,6 +221,8 @@ class Studio implements StudioApi {
           downloadFile,
           ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
           ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+          ...(this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {}),
+          ...(this.options.transfer ? { transfer: this.options.transfer } : {}),
           withBlobLock: (ref, blobId, task) => this.withBlobLock(ref, blobId, task),
           onTracker: (tracker) => {
             active.tracker = tracker;

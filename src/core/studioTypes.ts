@@ -4,6 +4,7 @@ import type { Event } from './events';
 import type { HubSearchResult, HubUser, RepoInfo, SearchOptions } from './hub';
 import type { ProgressSnapshot } from './progress';
 import type { RepoKind, RepoRef } from './repo';
+import type { RetryOptions } from './transfer';
 
 /** Where a line of the engine's log goes (the extension's LogOutputChannel, the CLI's stderr in --verbose). */
 export interface Logger {
@@ -42,6 +43,18 @@ export interface StudioOptions extends Partial<StudioSettings> {
   readonly logger?: Logger;
   /** Catalog warnings (file moved aside, save failed) the user should see. */
   readonly onWarning?: (message: string) => void;
+  /** Free bytes on the disk holding `dir`; default: statfs. Injectable so tests can simulate a full disk. */
+  readonly freeSpace?: (dir: string) => Promise<number>;
+  /** Transfer tuning (stall watchdog, retry backoff, smallest parallel part); defaults suit real networks. */
+  readonly transfer?: TransferTuning;
+}
+
+export interface TransferTuning {
+  /** No byte for this long → the request is retried from where it stopped. Default 30 s. */
+  readonly stallTimeoutMs?: number;
+  readonly retry?: RetryOptions;
+  /** Parts of one file are never smaller than this. Default 16 MiB. */
+  readonly minPartBytes?: number;
 }
 
 export interface DownloadRequest {

@@ -6,7 +6,7 @@ import type { HubClient, RepoFile } from '../hub';
 import type { RepoMetadata } from '../metadata';
 import type { RepoRef } from '../repo';
 import type { DownloadFileOptions, DownloadResult } from '../transfer';
-import type { Logger, PlannedFile, StudioSettings } from '../studioTypes';
+import type { Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
 import { forEachConcurrently } from './limiter';
 import { planDownload } from './plan';
 
@@ -20,6 +20,8 @@ export interface DownloadJobDeps {
   readonly downloadFile: (options: DownloadFileOptions) => Promise<DownloadResult>;
   readonly dispatcher?: DownloadFileOptions['dispatcher'];
   readonly userAgent?: string;
+  readonly freeSpace?: (dir: string) => Promise<number>;
+  readonly transfer?: TransferTuning;
   /** Serialises work on one blob across entries (two revisions sharing a file must not write one partial twice). */
   readonly withBlobLock: <T>(ref: RepoRef, blobId: string, task: () => Promise<T>) => Promise<T>;
   /** Called once the byte total is known, so the shell can show live progress. */
@@ -44,7 +46,7 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
     revision: entry.revision,
     include: entry.includePatterns,
     exclude: entry.excludePatterns,
-  }, signal);
+  }, signal, deps.freeSpace);
   throwIfAborted(signal);
   const metadata = deps.hub
     .readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
@@ -168,6 +170,9 @@ async function transferFile(
       : {}),
     resume: { doneRanges },
     connections: deps.settings.maxConnectionsPerFile,
+    ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
+    ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
+    ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
     signal,
     ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
     onProgress: (delta) => {

@@ -25,7 +25,13 @@ export function normaliseRequest(request: DownloadRequest): DownloadRequest & { 
  * Resolves the revision to a commit, lists every file, applies include / exclude, and checks which blobs the cache
  * already holds and how much room the disk has — everything a user needs to decide before bytes move.
  */
-export async function planDownload(hub: HubClient, cache: HfCache, request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
+export async function planDownload(
+  hub: HubClient,
+  cache: HfCache,
+  request: DownloadRequest,
+  signal?: AbortSignal,
+  measureFreeSpace: (dir: string) => Promise<number> = freeSpace,
+): Promise<DownloadPlan> {
   const req = normaliseRequest(request);
   const ref: RepoRef = { kind: req.kind, repoId: req.repoId };
   const info = await hub.repoInfo(ref, req.revision, signal);
@@ -52,7 +58,7 @@ export async function planDownload(hub: HubClient, cache: HfCache, request: Down
     allFiles,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
     bytesToDownload: [...uniqueMissing.values()].reduce((a, b) => a + b, 0),
-    freeBytes: await freeSpace(cache.root),
+    freeBytes: await measureFreeSpace(cache.root),
     cacheRoot: cache.root,
   };
 }
