@@ -1,0 +1,215 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveCacheRoot } from '../cache';
+import { describeError, isMistudioError, MistudioError } from '../errors';
+import { resolveEndpoint, resolveToken } from '../hub';
+import { formatBytes } from '../progress';
+import { validateRepoId, validateRevision } from '../repo';
+import { openStudio } from '../studio';
+import type { StudioApi } from '../studioTypes';
+import { parseCommand, USAGE, type CommonOptions, type ParsedCommand } from './args';
+import { entryJson, progressLine, table } from './output';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
+  readonly env: NodeJS.ProcessEnv;
+  readonly homedir?: string;
+  /** sql.js's sql-wasm.wasm (next to dist/cli.js when bundled). */
+  readonly wasmPath: string;
+  /** Registers a Ctrl-C handler; returns its disposer. */
+  readonly onInterrupt?: (handler: () => void) => () => void;
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** Runs one CLI command; never throws: failures become one line on stderr and a non-zero exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let command: ParsedCommand;
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    io.stderr.write(`mistudio: error: ${describeError(err)}\n`);
+    return EXIT.usage;
+  }
+  if (command.command === 'help') {
+    io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  let studio: StudioApi | undefined;
+  try {
+    studio = await open(command, io);
+    switch (command.command) {
+      case 'download':
+        return await download(studio, command, io);
+      case 'list':
+        return list(studio, command, io);
+      case 'rm':
+        return await remove(studio, command, io);
+      case 'scan':
+        return await scan(studio, command, io);
+      default:
+        return EXIT.usage;
+    }
+  } catch (err) {
+    io.stderr.write(`mistudio: error: ${oneLine(err)}\n`);
+    if (io.env.MISTUDIO_DEBUG && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    return isMistudioError(err, 'InvalidInput') ? EXIT.usage : EXIT.failure;
+  } finally {
+    await studio?.close().catch(() => undefined);
+  }
+}
+
+async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
+  const homedir = io.homedir ?? os.homedir();
+  const endpoint = resolveEndpoint({ ...(options.endpoint ? { override: options.endpoint } : {}), env: io.env });
+  const cacheRoot = resolveCacheRoot({ ...(options.cacheDir ? { override: options.cacheDir } : {}), env: io.env, homedir });
+  const token = await resolveToken({ ...(options.token ? { override: options.token } : {}), env: io.env, homedir });
+  const catalogFile = path.resolve(options.catalog ?? io.env.MISTUDIO_CATALOG ?? defaultCatalog(io.env, homedir));
+  const studio = await openStudio({
+    catalogFile,
+    wasmPath: io.wasmPath,
+    cacheRoot,
+    endpoint,
+    token: () => token,
+    userAgent: 'mistudio-cli',
+    onWarning: (message) => io.stderr.write(`mistudio: warning: ${message}\n`),
+  });
+  // Finish what an earlier run left: interrupted cleanups run, interrupted downloads wait as paused.
+  await studio.reconcile();
+  return studio;
+}
+
+function defaultCatalog(env: NodeJS.ProcessEnv, homedir: string): string {
+  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : path.join(homedir, '.cache');
+  return path.join(cache, 'mistudio', 'catalog.sqlite');
+}
+
+async function download(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'download' }>, io: CliIo): Promise<number> {
+  const request = {
+    kind: cmd.kind,
+    repoId: validateRepoId(cmd.repoId),
+    ...(cmd.revision !== undefined ? { revision: validateRevision(cmd.revision) } : {}),
+    include: cmd.include,
+    exclude: cmd.exclude,
+  };
+  const plan = await studio.plan(request);
+  const label = `${plan.ref.repoId}@${plan.revision}`;
+  io.stderr.write(
+    `${label} (${plan.commit.slice(0, 12)}): ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.totalBytes)}` +
+      (plan.bytesToDownload < plan.totalBytes ? ` (${formatBytes(plan.bytesToDownload)} to download)` : '') +
+      '\n',
+  );
+  const entry = await studio.enqueue(plan);
+  const tty = io.stderr.isTTY === true;
+  let lastWidth = 0;
+  const progress = studio.onDidProgress(({ entryId, progress: p }) => {
+    if (!tty || entryId !== entry.id) return;
+    const line = progressLine(plan.ref.repoId, p).slice(0, Math.max(20, (io.stderr.columns ?? 100) - 1));
+    io.stderr.write(`\r${line}${' '.repeat(Math.max(0, lastWidth - line.length))}`);
+    lastWidth = line.length;
+  });
+  let interrupted = false;
+  const disposeInterrupt = io.onInterrupt?.(() => {
+    // Ctrl-C pauses: the partial files stay, and running the same command again resumes byte-exactly.
+    interrupted = true;
+    void studio.pause(entry.id);
+  });
+  try {
+    const settled = await studio.whenSettled(entry.id);
+    if (tty && lastWidth > 0) io.stderr.write('\n');
+    if (interrupted || settled.status === 'paused') {
+      io.stderr.write(`mistudio: paused ${label}; run the same command again to resume\n`);
+      return EXIT.interrupted;
+    }
+    if (settled.status !== 'ready') {
+      throw new MistudioError(settled.errorCode ?? 'Io', settled.errorMessage ?? `${label} ended ${settled.status}`);
+    }
+    if (cmd.json) io.stdout.write(`${JSON.stringify(entryJson(settled), null, 2)}\n`);
+    // Like `hf download`: the snapshot folder on stdout, ready for scripts.
+    else io.stdout.write(`${settled.snapshotPath ?? ''}\n`);
+    return EXIT.ok;
+  } finally {
+    progress.dispose();
+    disposeInterrupt?.();
+  }
+}
+
+function list(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'list' }>, io: CliIo): number {
+  const { items } = studio.catalog.search({
+    ...(cmd.kind ? { kind: cmd.kind } : {}),
+    ...(cmd.search !== undefined ? { text: cmd.search } : {}),
+    sort: 'name',
+  });
+  if (cmd.json) {
+    io.stdout.write(`${JSON.stringify(items.map(entryJson), null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (items.length === 0) {
+    io.stderr.write(cmd.search !== undefined ? `No entries match "${cmd.search}".\n` : 'The catalog is empty. Add something with: mistudio download <repo_id>\n');
+    return EXIT.ok;
+  }
+  io.stdout.write(
+    table(
+      ['REPO ID', 'TYPE', 'REVISION', 'STATUS', 'SIZE', 'FILES', 'COMMIT'],
+      items.map((e) => [
+        e.repoId,
+        e.kind,
+        e.revision,
+        e.status === 'error' && e.errorCode ? `error (${e.errorCode})` : e.status,
+        e.status === 'ready' || e.bytesDone === 0 ? formatBytes(e.bytesTotal) : `${formatBytes(e.bytesDone)}/${formatBytes(e.bytesTotal)}`,
+        String(e.fileCount),
+        e.commit?.slice(0, 12) ?? '',
+      ]),
+    ),
+  );
+  return EXIT.ok;
+}
+
+async function remove(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'rm' }>, io: CliIo): Promise<number> {
+  const repoId = validateRepoId(cmd.repoId);
+  const revision = cmd.revision !== undefined ? validateRevision(cmd.revision) : undefined;
+  const entries = studio.catalog
+    .listEntries({ kind: cmd.kind, repoId })
+    .filter((e) => revision === undefined || e.revision === revision);
+  if (entries.length === 0) {
+    const what = cmd.kind === 'dataset' ? 'Dataset' : 'Model';
+    throw new MistudioError('InvalidInput', `${what} ${repoId}${revision ? `@${revision}` : ''} is not in the catalog (see mistudio list${cmd.kind === 'model' ? '; add --dataset for datasets' : ''})`);
+  }
+  let freed = 0;
+  for (const entry of entries) freed += (await studio.delete(entry.id)).freedBytesEstimate;
+  await studio.whenIdle();
+  if (cmd.json) io.stdout.write(`${JSON.stringify({ removed: entries.map(entryJson), freedBytes: freed }, null, 2)}\n`);
+  else io.stderr.write(`Removed ${entries.map((e) => `${e.repoId}@${e.revision}`).join(', ')}; freed ${formatBytes(freed)}\n`);
+  return EXIT.ok;
+}
+
+async function scan(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'scan' }>, io: CliIo): Promise<number> {
+  const result = await studio.scanCache();
+  if (cmd.json) {
+    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(
+    table(
+      ['REPO ID', 'TYPE', 'SIZE ON DISK', 'FILES', 'REVISIONS', 'REFS', 'PARTIAL', 'LAST MODIFIED'],
+      result.repos.map((r) => [
+        r.repoId,
+        r.kind,
+        formatBytes(r.sizeOnDisk),
+        String(r.nbFiles),
+        r.revisions.map((rev) => rev.commit.slice(0, 12)).join(' '),
+        Object.keys(r.refs).join(' '),
+        r.partialFiles.length > 0 ? `${r.partialFiles.length} (${formatBytes(r.partialFiles.reduce((s, p) => s + p.size, 0))})` : '',
+        r.lastModified > 0 ? new Date(r.lastModified).toISOString().slice(0, 19).replace('T', ' ') : '',
+      ]),
+    ),
+  );
+  io.stdout.write(`\n${result.repos.length} repo${result.repos.length === 1 ? '' : 's'}, ${formatBytes(result.sizeOnDisk)} in ${result.root}\n`);
+  for (const warning of result.warnings) io.stderr.write(`mistudio: warning: ${warning}\n`);
+  return EXIT.ok;
+}
+
+function oneLine(err: unknown): string {
+  return describeError(err).replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoRepos } from '../../fake-hub/demo';
+import { startFakeHub, type FakeHub } from '../../fake-hub/index';
+import { scratch, wasmPath } from './helpers';
+
+const GPT2 = 'mistudio-demo/tiny-gpt2';
+
+/** The real CLI bundle, as `npm run build` makes it, so the process can be killed for real. */
+async function buildCli(outDir: string): Promise<string> {
+  const outfile = path.join(outDir, 'cli.js');
+  await build({ entryPoints: ['src/core/cli.ts'], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent' });
+  fs.copyFileSync(wasmPath, path.join(outDir, 'sql-wasm.wasm'));
+  return outfile;
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Async on purpose: the fake hub lives in this process, so a blocking spawnSync would starve it. */
+function runNode(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function incompleteBytes(repoDir: string): number {
+  const blobs = path.join(repoDir, 'blobs');
+  if (!fs.existsSync(blobs)) return 0;
+  return fs.readdirSync(blobs).filter((f) => f.endsWith('.incomplete')).reduce((s, f) => s + fs.statSync(path.join(blobs, f)).size, 0);
+}
+
+describe('mistudio CLI killed with SIGKILL mid-download', () => {
+  let hub: FakeHub;
+  let home: ReturnType<typeof scratch>;
+  let cliJs: string;
+
+  beforeAll(async () => {
+    // Slow enough that the kill lands mid-file, fast enough for a unit test.
+    hub = await startFakeHub({ repos: demoRepos(), cdnBytesPerSecondPerConnection: 64 * 1024 });
+    home = scratch();
+    cliJs = await buildCli(home.dir);
+  });
+  afterAll(async () => {
+    await hub.close();
+    home.cleanup();
+  });
+
+  it('resumes on the next run without re-sending kept bytes and ends verified', async () => {
+    const env = { ...process.env, ...home.env, HF_ENDPOINT: hub.url, HF_TOKEN: '' };
+    const repoDir = path.join(home.dir, 'hub', 'models--mistudio-demo--tiny-gpt2');
+    const args = [cliJs, 'download', GPT2, '--include', 'model.safetensors'];
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    // Kill once a checkpoint has certainly been written (checkpoints come about once a second).
+    await waitFor(() => incompleteBytes(repoDir) > 100 * 1024, 'a partial of 100 KB');
+    await new Promise((r) => setTimeout(r, 1_300));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const kept = incompleteBytes(repoDir);
+    expect(kept).toBeGreaterThan(0);
+
+    hub.resetStats();
+    const second = await runNode(args, env);
+    expect(second.stderr).not.toContain('error');
+    expect(second.status).toBe(0);
+    const snapshot = second.stdout.trim();
+    const file = fs.readFileSync(path.join(snapshot, 'model.safetensors'));
+    const size = file.length;
+    // The second run fetched at most what was missing (plus what the last second before the kill had not checkpointed).
+    const resent = hub.bytesSent({ path: 'model.safetensors', server: 'cdn' });
+    expect(resent).toBeLessThan(size);
+    expect(resent).toBeLessThanOrEqual(size - kept + 2 * 64 * 1024);
+    expect(incompleteBytes(repoDir)).toBe(0);
+    const list = JSON.parse((await runNode([cliJs, 'list', '--json'], env)).stdout) as Array<{ status: string }>;
+    expect(list.map((e) => e.status)).toEqual(['ready']);
+  });
+});
