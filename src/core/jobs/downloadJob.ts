@@ -55,20 +55,16 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
       return undefined;
     });
 
-  // Keep what an earlier run left: resume state travels with the blob, whatever revision asked for it.
-  const previous = new Map(catalog.getFiles(entryId).map((f) => [f.blobId, f] as const));
+  // Keep what an earlier run left: resume state travels with the blob, whatever revision or path asked for it. A blob
+  // stored under several paths is transferred once, so its state sits on one path (the first) and the others follow.
+  const previous = resumeStateByBlob(catalog.getFiles(entryId));
+  const carried = new Set<string>();
   const files: NewEntryFile[] = plan.files.map((f) => {
-    const old = previous.get(f.blobId);
-    return {
-      path: f.path,
-      size: f.size,
-      blobId: f.blobId,
-      sha256: f.lfs ? f.blobId : null,
-      gitSha1: f.gitOid,
-      state: f.cached ? 'verified' : old && old.state !== 'verified' ? old.state : 'pending',
-      bytesDone: f.cached ? f.size : old && old.state !== 'verified' ? old.bytesDone : 0,
-      doneRanges: f.cached ? [] : old && old.state !== 'verified' ? old.doneRanges : [],
-    };
+    const base = { path: f.path, size: f.size, blobId: f.blobId, sha256: f.lfs ? f.blobId : null, gitSha1: f.gitOid };
+    if (f.cached) return { ...base, state: 'verified', bytesDone: f.size, doneRanges: [] };
+    const old = carried.has(f.blobId) ? undefined : previous.get(f.blobId);
+    carried.add(f.blobId);
+    return old ? { ...base, state: old.state, bytesDone: old.bytesDone, doneRanges: old.doneRanges } : { ...base, state: 'pending', bytesDone: 0, doneRanges: [] };
   });
   const alreadyOnDisk = files.reduce((sum, f) => sum + (f.bytesDone ?? 0), 0);
   const needed = uniqueBlobBytes(files.filter((f) => f.state !== 'verified')) - alreadyOnDiskOfPending(files);
@@ -108,7 +104,8 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
   try {
     const byBlob = groupByBlob(catalog.getFiles(entryId));
     await forEachConcurrently([...byBlob.values()], deps.settings.maxConcurrentFiles, async (group) => {
-      const file = group[0] as EntryFile;
+      // The path that carries the blob's resume state (see above); the transfer checkpoints onto it.
+      const file = group.find((f) => f.state === 'partial') ?? (group[0] as EntryFile);
       try {
         if (file.state !== 'verified') {
           await deps.withBlobLock(ref, file.blobId, async () => {
@@ -118,6 +115,8 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
               await transferFile(deps, ref, plan.commit, file, tracker, persisted, jobAbort.signal);
             }
           });
+          // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
+          tracker.add(file.size * (group.length - 1));
           for (const f of group) catalog.updateFile(entryId, f.path, { state: 'verified', bytesDone: f.size, doneRanges: [] });
         }
         for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId);
@@ -231,8 +230,19 @@ function uniqueBlobBytes(files: readonly NewEntryFile[]): number {
 
 function alreadyOnDiskOfPending(files: readonly NewEntryFile[]): number {
   const done = new Map<string, number>();
-  for (const f of files) if (f.state !== 'verified') done.set(f.blobId, f.bytesDone ?? 0);
+  for (const f of files) if (f.state !== 'verified') done.set(f.blobId, Math.max(done.get(f.blobId) ?? 0, f.bytesDone ?? 0));
   return [...done.values()].reduce((a, b) => a + b, 0);
+}
+
+/** Per blob, the unfinished file record with the most bytes on disk (a blob under several paths keeps one). */
+function resumeStateByBlob(files: readonly EntryFile[]): Map<string, EntryFile> {
+  const best = new Map<string, EntryFile>();
+  for (const f of files) {
+    if (f.state === 'verified') continue;
+    const current = best.get(f.blobId);
+    if (current === undefined || f.bytesDone > current.bytesDone) best.set(f.blobId, f);
+  }
+  return best;
 }
 
 function toRepoFile(f: PlannedFile): RepoFile {
