@@ -31,6 +31,9 @@ export class Summary {
         this.failed++;
         this.failures.push({ title: 'test runner crashed', error: event.error });
         break;
+      case 'phase-end':
+        process.stdout.write(`  … reloading the window for ${event.afterReload} after-reload test(s)\n`);
+        break;
       case 'end':
         break;
     }

@@ -10,6 +10,8 @@ export async function run(): Promise<void> {
       if (event.type === 'pass') console.log(`  ✔ ${event.title} (${event.durationMs} ms)`);
       if (event.type === 'fail') console.log(`  ✘ ${event.title}\n${event.error}`);
       if (event.type === 'end') console.log(`${event.passed} passed, ${event.failed} failed`);
+      // @vscode/test-electron cannot reload the window mid-run; the after-reload phase runs under the code-server harness.
+      if (event.type === 'phase-end') console.log(`${event.passed} passed, ${event.failed} failed (${event.afterReload} after-reload tests run only under npm run test:vscode)`);
     },
   });
   if (failed > 0) throw new Error(`${failed} integration test(s) failed`);

@@ -1,21 +1,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as vscode from 'vscode';
 import type { SuiteEvent } from '../events';
 import { runSuites } from '../runSuites';
 
 /**
  * A test-runner extension installed beside MechInterp Studio only for test runs under code-server (which refuses
  * --extensionTestsPath). It runs the same suites @vscode/test-electron would and streams results as JSON lines to
- * the file named by MISTUDIO_TEST_RESULT, which the harness tails.
+ * the file named by MISTUDIO_TEST_RESULT, which the harness tails. Tests tagged @after-reload run in a second phase,
+ * after this runner has reloaded the window.
  */
 export function activate(): void {
   const resultFile = process.env.MISTUDIO_TEST_RESULT;
   const repoRoot = process.env.MISTUDIO_REPO_ROOT;
   if (!resultFile || !repoRoot) return;
-  // Only one window runs the suites, even if the workbench reconnects.
-  const claim = `${resultFile}.claimed`;
+  const phase: 1 | 2 = fs.existsSync(`${resultFile}.reloaded`) ? 2 : 1;
+  // Each phase runs once, even if the workbench reconnects.
   try {
-    fs.writeFileSync(claim, String(process.pid), { flag: 'wx' });
+    fs.writeFileSync(`${resultFile}.phase${phase}`, String(process.pid), { flag: 'wx' });
   } catch {
     return;
   }
@@ -24,8 +26,17 @@ export function activate(): void {
     suitesDir: path.join(__dirname, 'suites'),
     resolveFrom: repoRoot,
     onEvent: emit,
+    phase,
     ...(process.env.MISTUDIO_TEST_GREP ? { grep: process.env.MISTUDIO_TEST_GREP } : {}),
-  }).catch((err: unknown) => emit({ type: 'crash', error: err instanceof Error ? err.stack ?? err.message : String(err) }));
+  })
+    .then((outcome) => {
+      if (phase === 1 && outcome.afterReload > 0) {
+        fs.writeFileSync(`${resultFile}.reloaded`, new Date().toISOString());
+        // This extension host ends with the reload, so the command's promise is cancelled: that is expected.
+        void vscode.commands.executeCommand('workbench.action.reloadWindow').then(undefined, () => undefined);
+      }
+    })
+    .catch((err: unknown) => emit({ type: 'crash', error: err instanceof Error ? err.stack ?? err.message : String(err) }));
 }
 
 export function deactivate(): void {
