@@ -1,0 +1,28 @@
+/** Every command the extension registers; package.json contributes each one (a unit test keeps them in step). */
+export const COMMANDS = {
+  downloadModel: 'mistudio.downloadModel',
+  downloadDataset: 'mistudio.downloadDataset',
+  cancelDownload: 'mistudio.cancelDownload',
+  pauseDownload: 'mistudio.pauseDownload',
+  resumeDownload: 'mistudio.resumeDownload',
+  retry: 'mistudio.retry',
+  redownload: 'mistudio.redownload',
+  delete: 'mistudio.delete',
+  revealInExplorer: 'mistudio.revealInExplorer',
+  openFolderInNewWindow: 'mistudio.openFolderInNewWindow',
+  copyRepoId: 'mistudio.copyRepoId',
+  copyLocalPath: 'mistudio.copyLocalPath',
+  copyPythonSnippet: 'mistudio.copyPythonSnippet',
+  openOnHub: 'mistudio.openOnHub',
+  requestAccess: 'mistudio.requestAccess',
+  refresh: 'mistudio.refresh',
+  searchCatalog: 'mistudio.searchCatalog',
+  signIn: 'mistudio.signIn',
+  signOut: 'mistudio.signOut',
+  showLog: 'mistudio.showLog',
+  openPanel: 'mistudio.openPanel',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+export const VIEW_IDS = { models: 'mistudio.models', datasets: 'mistudio.datasets' } as const;

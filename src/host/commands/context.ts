@@ -1,0 +1,20 @@
+import type * as vscode from 'vscode';
+import type { RepoKind } from '../../core/repo';
+import type { ConfigService } from '../configService';
+import type { EntryTreeProvider } from '../entryTree';
+import type { ErrorReporter } from '../errorReporter';
+import type { HubNetwork } from '../network';
+import type { StudioHost } from '../studioHost';
+import type { TokenStore } from '../tokenStore';
+import type { TreeNode } from '../commandArgs';
+
+/** The services every command handler may use; built once in the composition root. */
+export interface CommandContext {
+  readonly host: StudioHost;
+  readonly config: ConfigService;
+  readonly tokens: TokenStore;
+  readonly network: HubNetwork;
+  readonly errors: ErrorReporter;
+  readonly log: vscode.LogOutputChannel;
+  readonly trees: ReadonlyMap<RepoKind, { readonly provider: EntryTreeProvider; readonly view: vscode.TreeView<TreeNode> }>;
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { cacheRootFor, DEFAULT_CONFIG, parseConfig, parseProxyConfig, sameProxy, studioSettingsFor } from '../../../src/host/config';
+import * as path from 'node:path';
+
+function reader(values: Record<string, unknown>): (key: string) => unknown {
+  return (key) => values[key];
+}
+
+describe('parseConfig', () => {
+  it('gives the defaults when nothing is set', () => {
+    const { value, problems } = parseConfig(reader({}));
+    expect(value).toEqual(DEFAULT_CONFIG);
+    expect(problems).toEqual([]);
+  });
+
+  it('reads every setting', () => {
+    const { value, problems } = parseConfig(
+      reader({
+        hubEndpoint: ' https://hf-mirror.example ',
+        cacheDir: '~/hf',
+        maxConcurrentDownloads: 2,
+        maxConnectionsPerFile: 16,
+        verifyChecksums: false,
+        resumeOnStartup: true,
+        defaultIncludePatterns: ['*.safetensors', ' *.json ', ''],
+      }),
+    );
+    expect(problems).toEqual([]);
+    expect(value).toEqual({
+      hubEndpoint: 'https://hf-mirror.example',
+      cacheDir: '~/hf',
+      maxConcurrentDownloads: 2,
+      maxConnectionsPerFile: 16,
+      verifyChecksums: false,
+      resumeOnStartup: true,
+      defaultIncludePatterns: ['*.safetensors', '*.json'],
+    });
+  });
+
+  it.each([
+    ['maxConcurrentDownloads', 0],
+    ['maxConcurrentDownloads', 33],
+    ['maxConcurrentDownloads', 2.5],
+    ['maxConnectionsPerFile', '8'],
+    ['verifyChecksums', 'yes'],
+    ['resumeOnStartup', 1],
+    ['hubEndpoint', 42],
+    ['defaultIncludePatterns', '*.json'],
+    ['defaultIncludePatterns', ['*.json', 3]],
+  ])('falls back to the default for %s = %j and says so', (key, raw) => {
+    const { value, problems } = parseConfig(reader({ [key]: raw }));
+    expect(value).toEqual(DEFAULT_CONFIG);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`mistudio.${key}`);
+  });
+
+  it('keeps the other settings when one is invalid', () => {
+    const { value, problems } = parseConfig(reader({ maxConcurrentDownloads: -1, resumeOnStartup: true }));
+    expect(value.resumeOnStartup).toBe(true);
+    expect(value.maxConcurrentDownloads).toBe(DEFAULT_CONFIG.maxConcurrentDownloads);
+    expect(problems).toHaveLength(1);
+  });
+});
+
+describe('studioSettingsFor / cacheRootFor', () => {
+  it('resolves the endpoint: setting, then HF_ENDPOINT, then huggingface.co', () => {
+    expect(studioSettingsFor({ ...DEFAULT_CONFIG, hubEndpoint: 'http://127.0.0.1:9/' }, {}).endpoint).toBe('http://127.0.0.1:9');
+    expect(studioSettingsFor(DEFAULT_CONFIG, { HF_ENDPOINT: 'https://mirror.example' }).endpoint).toBe('https://mirror.example');
+    expect(studioSettingsFor(DEFAULT_CONFIG, {}).endpoint).toBe('https://huggingface.co');
+  });
+
+  it('passes the numeric settings through', () => {
+    const settings = studioSettingsFor({ ...DEFAULT_CONFIG, maxConcurrentDownloads: 3, maxConnectionsPerFile: 5, verifyChecksums: false }, {});
+    expect(settings).toMatchObject({ maxConcurrentDownloads: 3, maxConnectionsPerFile: 5, verifyChecksums: false });
+  });
+
+  it('refuses an endpoint that is not an http(s) URL', () => {
+    expect(() => studioSettingsFor({ ...DEFAULT_CONFIG, hubEndpoint: 'ftp://x' }, {})).toThrow(/Invalid Hub endpoint/);
+  });
+
+  it('resolves the cache root: setting, then HF_HUB_CACHE', () => {
+    expect(cacheRootFor({ ...DEFAULT_CONFIG, cacheDir: '/data/hf' }, { HF_HUB_CACHE: '/other' })).toBe(path.resolve('/data/hf'));
+    expect(cacheRootFor(DEFAULT_CONFIG, { HF_HUB_CACHE: '/other' })).toBe(path.resolve('/other'));
+  });
+});
+
+describe('parseProxyConfig', () => {
+  it('reads http.proxy, proxyStrictSSL, noProxy and proxyAuthorization', () => {
+    const proxy = parseProxyConfig(reader({ proxy: ' http://proxy:3128 ', proxyStrictSSL: false, noProxy: ['localhost', ' ', 7], proxyAuthorization: 'Basic abc' }));
+    expect(proxy).toEqual({ proxy: 'http://proxy:3128', strictSSL: false, noProxy: ['localhost'], authorization: 'Basic abc' });
+  });
+
+  it('defaults to no proxy and strict TLS', () => {
+    expect(parseProxyConfig(reader({}))).toEqual({ proxy: '', strictSSL: true, noProxy: [], authorization: undefined });
+  });
+
+  it('compares proxy configs by value', () => {
+    const a = parseProxyConfig(reader({ proxy: 'http://p:1', noProxy: ['a'] }));
+    expect(sameProxy(a, parseProxyConfig(reader({ proxy: 'http://p:1', noProxy: ['a'] })))).toBe(true);
+    expect(sameProxy(a, parseProxyConfig(reader({ proxy: 'http://p:1', noProxy: ['b'] })))).toBe(false);
+    expect(sameProxy(a, parseProxyConfig(reader({ proxy: 'http://p:1', noProxy: ['a'], proxyStrictSSL: false })))).toBe(false);
+  });
+});
