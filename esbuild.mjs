@@ -44,6 +44,17 @@ const copyWasmPlugin = {
   },
 };
 
+/** Copies the codicon font and its stylesheet for the Studio panel (the webview links dist/codicons/codicon.css). */
+const copyCodiconsPlugin = {
+  name: 'copy-codicons',
+  setup(build) {
+    build.onEnd(() => {
+      mkdirSync('dist/codicons', { recursive: true });
+      for (const file of ['codicon.css', 'codicon.ttf']) cpSync(require.resolve(`@vscode/codicons/dist/${file}`), `dist/codicons/${file}`);
+    });
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const configs = [
   {
@@ -59,6 +70,7 @@ const configs = [
     platform: 'browser',
     format: 'iife',
     target: ['chrome120'],
+    plugins: [copyCodiconsPlugin],
   },
 ];
 

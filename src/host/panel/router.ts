@@ -1,3 +1,4 @@
+import { resolveCacheRoot } from '../../core/cache/paths';
 import type { CatalogEntry } from '../../core/catalog/types';
 import { MistudioError, describeError, isCancellation, isMistudioError } from '../../core/errors';
 import { repoUrl, validateRepoId, validateRevision, type RepoKind } from '../../core/repo';
@@ -15,7 +16,7 @@ import {
   type WebviewRequest,
 } from '../../shared/protocol';
 import { toEntryDetail, toEntryRow, toHubRow, toPlanView, toProgressRow } from './rows';
-import { pythonSnippet } from './snippet';
+import { pythonSnippet } from '../pythonSnippet';
 
 /** The VS Code UI the panel's actions need, behind an interface so the router is tested without VS Code. */
 export interface PanelUi {
@@ -250,9 +251,12 @@ export class PanelRouter {
       case 'copyPath':
         await this.deps.ui.copyText(requireSnapshot(entry), 'path');
         return { done: true };
-      case 'copySnippet':
-        await this.deps.ui.copyText(pythonSnippet(entry, studio.cacheRoot), 'Python snippet');
+      case 'copySnippet': {
+        // Python is told where the cache is only when it is not where huggingface_hub looks by default.
+        const custom = studio.cacheRoot !== resolveCacheRoot();
+        await this.deps.ui.copyText(pythonSnippet(entry, custom ? { cacheDir: studio.cacheRoot } : {}), 'Python snippet');
         return { done: true };
+      }
       case 'openOnHub':
         await this.deps.ui.openExternal(this.hubUrl(entry.kind, entry.repoId));
         return { done: true };

@@ -1,0 +1,297 @@
+/**
+ * Every message between the extension host and the Studio webview, typed once and used by both sides.
+ *
+ * Three kinds of message travel: the webview sends requests (an id, a method, params) and the host answers each with
+ * one response carrying the same id; the host pushes notifications (live updates); the webview may send a `cancel`
+ * notification for a request it no longer needs. The handshake: a freshly loaded webview sends `ready` and receives a
+ * full snapshot; everything it shows afterwards comes from responses and pushed updates, so a reload never leaves it
+ * out of sync.
+ *
+ * The host checks every webview message with `parseWebviewMessage` before acting: the webview is a web page, so its
+ * messages are data, not trust.
+ */
+import type { CatalogCounts, EntryStatus, FileState, SortDirection, SortKey } from '../core/catalog/types';
+import type { ErrorCode } from '../core/errors';
+import type { MemoryEstimate } from '../core/metadata';
+import type { RepoKind } from '../core/repo';
+import { ProtocolViolation, arrayOf, int, isPlainObject, object, oneOf, optional, str, type Check } from './guards';
+
+export const PROTOCOL_VERSION = 1;
+export const STUDIO_VIEW_TYPE = 'mistudio.studio';
+
+// ---- what the webview shows (wire shapes: plain JSON, no class instances) ----
+
+export interface EntryFacts {
+  /** Parameter count (models with safetensors weights). */
+  readonly parameters?: number;
+  /** Bytes needed for the weights per precision (models). */
+  readonly memory?: MemoryEstimate;
+  readonly modelType?: string;
+  /** Dataset configs with their split names. */
+  readonly configs?: readonly { readonly name: string; readonly splits: readonly string[] }[];
+  readonly license?: string;
+  readonly pipelineTag?: string;
+  readonly gated?: false | 'auto' | 'manual';
+  readonly private?: boolean;
+}
+
+export interface EntryRow {
+  readonly id: string;
+  readonly kind: RepoKind;
+  readonly repoId: string;
+  readonly displayName: string;
+  readonly revision: string;
+  readonly commit: string | null;
+  readonly status: EntryStatus;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly fileCount: number;
+  readonly snapshotPath: string | null;
+  readonly errorCode: ErrorCode | null;
+  readonly errorMessage: string | null;
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly facts: EntryFacts;
+  /** Epoch ms. */
+  readonly updatedAt: number;
+}
+
+export interface ProgressRow {
+  readonly entryId: string;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** 0..1 */
+  readonly fraction: number;
+  readonly bytesPerSecond: number;
+  /** Null until a rate is known. */
+  readonly etaSeconds: number | null;
+}
+
+export interface FileRow {
+  readonly path: string;
+  readonly size: number;
+  readonly state: FileState;
+  readonly bytesDone: number;
+  readonly lfs: boolean;
+}
+
+export interface EntryDetail {
+  readonly entry: EntryRow;
+  readonly files: readonly FileRow[];
+  /** Bytes of this entry's files on disk now (verified files plus partial bytes). */
+  readonly diskBytes: number;
+  readonly hubUrl: string;
+  readonly downloads?: number;
+  readonly likes?: number;
+  /** ISO 8601. */
+  readonly lastModified?: string;
+  readonly architectures?: readonly string[];
+  readonly numLayers?: number;
+  readonly hiddenSize?: number;
+}
+
+export interface HubRow {
+  readonly id: string;
+  readonly kind: RepoKind;
+  readonly downloads: number;
+  readonly likes: number;
+  readonly lastModified: string | null;
+  readonly gated: false | 'auto' | 'manual';
+  readonly private: boolean;
+  readonly pipelineTag: string | null;
+  /** Catalog status of this repo (any revision), when it is in the catalog. */
+  readonly catalogStatus: EntryStatus | null;
+}
+
+export interface PlanFileRow {
+  readonly path: string;
+  readonly size: number;
+  /** Already in the cache: nothing to download. */
+  readonly cached: boolean;
+}
+
+export interface PlanView {
+  readonly kind: RepoKind;
+  readonly repoId: string;
+  readonly revision: string;
+  readonly commit: string;
+  /** Every file at that commit; the webview applies include / exclude live. */
+  readonly files: readonly PlanFileRow[];
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly freeBytes: number;
+  readonly cacheRoot: string;
+  readonly gated: false | 'auto' | 'manual';
+  readonly private: boolean;
+  readonly license: string | null;
+  /** The repo is already in the catalog at this revision. */
+  readonly inCatalog: boolean;
+}
+
+export interface Snapshot {
+  readonly protocolVersion: number;
+  readonly endpoint: string;
+  readonly cacheRoot: string;
+  readonly counts: CatalogCounts;
+  /** Progress of every entry that is downloading now. */
+  readonly progress: readonly ProgressRow[];
+  readonly cleanupRunning: number;
+  /** The `mistudio.defaultIncludePatterns` setting, offered in a new plan. */
+  readonly defaultInclude: readonly string[];
+}
+
+export type CatalogQuery = {
+  readonly text: string;
+  readonly kind?: RepoKind;
+  readonly statuses?: readonly EntryStatus[];
+  readonly sort: SortKey;
+  readonly direction: SortDirection;
+  readonly offset: number;
+  readonly limit: number;
+};
+
+export interface QueryResult {
+  readonly items: readonly EntryRow[];
+  readonly total: number;
+  readonly offset: number;
+}
+
+export const ENTRY_ACTIONS = ['cancel', 'pause', 'resume', 'retry', 'delete', 'openFolder', 'copyPath', 'copySnippet', 'openOnHub'] as const;
+export type EntryAction = (typeof ENTRY_ACTIONS)[number];
+
+export const HUB_SORTS = ['downloads', 'likes', 'lastModified'] as const;
+export type HubSort = (typeof HUB_SORTS)[number];
+
+/** One batch of live changes; the host sends at most about ten a second. */
+export interface UpdateBatch {
+  /** Entries added or changed since the last batch, as they are now. */
+  readonly changed: readonly EntryRow[];
+  readonly removed: readonly string[];
+  readonly progress: readonly ProgressRow[];
+  readonly counts: CatalogCounts;
+  readonly cleanupRunning: number;
+}
+
+// ---- the method tables ----
+
+export interface Requests {
+  ready: { params: { protocolVersion: number }; result: Snapshot };
+  query: { params: CatalogQuery; result: QueryResult };
+  detail: { params: { entryId: string }; result: EntryDetail };
+  entryAction: { params: { entryId: string; action: EntryAction }; result: { done: boolean; message?: string } };
+  hubSearch: { params: { kind: RepoKind; text: string; sort: HubSort }; result: { items: readonly HubRow[] } };
+  plan: { params: { kind: RepoKind; repoId: string; revision: string }; result: PlanView };
+  download: {
+    params: { kind: RepoKind; repoId: string; revision: string; include: readonly string[]; exclude: readonly string[] };
+    result: { entry: EntryRow };
+  };
+  openOnHub: { params: { kind: RepoKind; repoId: string }; result: { done: boolean } };
+}
+export type RequestMethod = keyof Requests;
+export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
+export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
+
+export interface HostNotifications {
+  update: UpdateBatch;
+}
+
+export interface WebviewNotifications {
+  cancel: { id: number };
+}
+
+export type WebviewRequest = { [M in RequestMethod]: { type: 'request'; id: number; method: M; params: ParamsOf<M> } }[RequestMethod];
+export type WebviewNotification = {
+  [M in keyof WebviewNotifications]: { type: 'notification'; method: M; params: WebviewNotifications[M] };
+}[keyof WebviewNotifications];
+export type WebviewMessage = WebviewRequest | WebviewNotification;
+
+export interface ResponseError {
+  /** `InvalidInput` for a malformed message; `Internal` for a failure that carried no code (a bug). */
+  readonly code: ErrorCode | 'Internal';
+  readonly message: string;
+}
+export type Response<M extends RequestMethod = RequestMethod> =
+  | { type: 'response'; id: number; ok: true; result: ResultOf<M> }
+  | { type: 'response'; id: number; ok: false; error: ResponseError };
+export type HostNotification = {
+  [M in keyof HostNotifications]: { type: 'notification'; method: M; params: HostNotifications[M] };
+}[keyof HostNotifications];
+export type HostMessage = Response | HostNotification;
+
+// ---- runtime validation of what the webview sends ----
+
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+const REPO_KINDS_LIST = ['model', 'dataset'] as const;
+const STATUSES_LIST = ['queued', 'downloading', 'paused', 'ready', 'error', 'cancelled', 'missing'] as const;
+
+const kind = oneOf(REPO_KINDS_LIST);
+// The shape only; the host still runs validateRepoId / validateRevision before using one.
+const repoId = str({ min: 1, max: 200, pattern: /^[A-Za-z0-9_.\-/]+$/ });
+const revision = str({ min: 1, max: 255 });
+const entryId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ });
+const pattern = str({ min: 1, max: 256 });
+const patterns = arrayOf(pattern, { max: 64 });
+
+const PARAMS: { [M in RequestMethod]: Check<ParamsOf<M>> } = {
+  ready: object({ protocolVersion: int({ min: 0, max: 1_000 }) }),
+  query: object({
+    text: str({ max: 200 }),
+    kind: optional(kind),
+    statuses: optional(arrayOf(oneOf(STATUSES_LIST), { max: STATUSES_LIST.length })),
+    sort: oneOf(['name', 'size', 'updated'] as const),
+    direction: oneOf(['asc', 'desc'] as const),
+    offset: int({ min: 0, max: 10_000_000 }),
+    limit: int({ min: 0, max: 500 }),
+  }),
+  detail: object({ entryId }),
+  entryAction: object({ entryId, action: oneOf(ENTRY_ACTIONS) }),
+  hubSearch: object({ kind, text: str({ max: 200 }), sort: oneOf(HUB_SORTS) }),
+  plan: object({ kind, repoId, revision }),
+  download: object({ kind, repoId, revision, include: patterns, exclude: patterns }),
+  openOnHub: object({ kind, repoId }),
+};
+
+const NOTIFICATION_PARAMS: { [M in keyof WebviewNotifications]: Check<WebviewNotifications[M]> } = {
+  cancel: object({ id: int({ min: 0, max: MAX_ID }) }),
+};
+
+export type ParsedMessage =
+  | { readonly ok: true; readonly message: WebviewMessage }
+  /** `id` is set when the message was a request with a usable id, so the error can be answered. */
+  | { readonly ok: false; readonly id: number | undefined; readonly error: string };
+
+/** Checks one message from the webview; never throws. */
+export function parseWebviewMessage(raw: unknown): ParsedMessage {
+  let id: number | undefined;
+  try {
+    if (!isPlainObject(raw)) throw new ProtocolViolation('message: expected an object');
+    const keys = Object.keys(raw);
+    if (keys.length > 4) throw new ProtocolViolation('message: too many fields');
+    if (raw.type === 'request' && typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = raw.id;
+    if (raw.type === 'request') {
+      for (const key of keys) if (!['type', 'id', 'method', 'params'].includes(key)) throw new ProtocolViolation(`message.${key}: no such field`);
+      const checkedId = int({ min: 0, max: MAX_ID })(raw.id, 'id');
+      const method = oneOf(Object.keys(PARAMS) as RequestMethod[])(raw.method, 'method');
+      const params = (PARAMS[method] as Check<unknown>)(raw.params, 'params');
+      return { ok: true, message: { type: 'request', id: checkedId, method, params } as WebviewRequest };
+    }
+    if (raw.type === 'notification') {
+      for (const key of keys) if (!['type', 'method', 'params'].includes(key)) throw new ProtocolViolation(`message.${key}: no such field`);
+      const method = oneOf(Object.keys(NOTIFICATION_PARAMS) as (keyof WebviewNotifications)[])(raw.method, 'method');
+      const params = NOTIFICATION_PARAMS[method](raw.params, 'params');
+      return { ok: true, message: { type: 'notification', method, params } };
+    }
+    throw new ProtocolViolation('type: expected "request" or "notification"');
+  } catch (err) {
+    const error = err instanceof ProtocolViolation ? err.message : 'malformed message';
+    return { ok: false, id, error };
+  }
+}
+
+/** A light shape check for the webview side: the host is trusted, but a stray message must not break the page. */
+export function isHostMessage(raw: unknown): raw is HostMessage {
+  if (!isPlainObject(raw)) return false;
+  if (raw.type === 'response') return typeof raw.id === 'number' && typeof raw.ok === 'boolean';
+  if (raw.type === 'notification') return raw.method === 'update' && isPlainObject(raw.params);
+  return false;
+}
