@@ -1,12 +1,13 @@
+import { promises as fs } from 'node:fs';
 import type { HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
-import { MistudioError, describeError, isCancellation, throwIfAborted } from '../errors';
+import { MistudioError, describeError, isCancellation, isMistudioError, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
 import type { HubClient, RepoFile } from '../hub';
 import type { RepoMetadata } from '../metadata';
-import type { RepoRef } from '../repo';
+import { repoUrl, type RepoRef } from '../repo';
 import type { DownloadFileOptions, DownloadResult } from '../transfer';
-import type { Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
+import type { DownloadPlan, Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
 import { forEachConcurrently } from './limiter';
 import { planDownload } from './plan';
 
@@ -37,10 +38,8 @@ const PERSIST_INTERVAL_MS = 1_000;
  * the caller decides what the entry becomes.
  */
 export async function runDownload(deps: DownloadJobDeps, entryId: string, signal: AbortSignal): Promise<CatalogEntry> {
-  const { catalog, cache, logger } = deps;
-  let entry = requireEntry(catalog, entryId);
-  const ref: RepoRef = { kind: entry.kind, repoId: entry.repoId };
-  const plan = await planDownload(deps.hub, cache, {
+  const entry = requireEntry(deps.catalog, entryId);
+  const plan = await planDownload(deps.hub, deps.cache, {
     kind: entry.kind,
     repoId: entry.repoId,
     revision: entry.revision,
@@ -48,12 +47,25 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
     exclude: entry.excludePatterns,
   }, signal, deps.freeSpace);
   throwIfAborted(signal);
-  const metadata = deps.hub
-    .readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
-    .catch((err: unknown): RepoMetadata | undefined => {
-      if (!isCancellation(err)) logger.warn(`Metadata for ${entry.repoId}: ${describeError(err)}`);
-      return undefined;
-    });
+
+  // Everything this job starts (metadata reads, sibling transfers) stops with it: on the caller's abort, on the
+  // first failure, and once it returns.
+  const jobAbort = new AbortController();
+  const onOuterAbort = (): void => jobAbort.abort(signal.reason);
+  signal.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    return await transferAll(deps, entryId, plan, jobAbort);
+  } finally {
+    signal.removeEventListener('abort', onOuterAbort);
+    jobAbort.abort();
+  }
+}
+
+async function transferAll(deps: DownloadJobDeps, entryId: string, plan: DownloadPlan, jobAbort: AbortController): Promise<CatalogEntry> {
+  const { catalog, cache, logger } = deps;
+  const signal = jobAbort.signal;
+  let entry = requireEntry(catalog, entryId);
+  const ref = plan.ref;
 
   // Keep what an earlier run left: resume state travels with the blob, whatever revision or path asked for it. A blob
   // stored under several paths is transferred once, so its state sits on one path (the first) and the others follow.
@@ -75,6 +87,12 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
       { repoId: entry.repoId, neededBytes: needed, freeBytes: plan.freeBytes, path: cache.root },
     );
   }
+  const metadata = deps.hub
+    .readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
+    .catch((err: unknown): RepoMetadata | undefined => {
+      if (!isCancellation(err)) logger.warn(`Metadata for ${entry.repoId}: ${describeError(err)}`);
+      return undefined;
+    });
   catalog.transaction(() => {
     catalog.setFiles(entryId, files);
     entry = catalog.updateEntry(entryId, {
@@ -94,10 +112,6 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
   deps.onTracker(tracker);
   await cache.ensureRepoLayout(ref);
 
-  // Parts of one job stop together: the first failure aborts the siblings, and the caller's signal aborts all.
-  const jobAbort = new AbortController();
-  const onOuterAbort = (): void => jobAbort.abort(signal.reason);
-  signal.addEventListener('abort', onOuterAbort, { once: true });
   const persisted = new PersistThrottle(() => {
     catalog.updateEntry(entryId, { bytesDone: Math.min(tracker.snapshot().bytesDone, plan.totalBytes) });
   });
@@ -112,7 +126,7 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
             if (await cache.hasBlob(ref, file.blobId)) {
               tracker.add(file.size - file.bytesDone);
             } else {
-              await transferFile(deps, ref, plan.commit, file, tracker, persisted, jobAbort.signal);
+              await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
             }
           });
           // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
@@ -125,8 +139,10 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
         throw err;
       }
     });
+  } catch (err) {
+    if (!isCancellation(err)) await removeEmptyPartials(deps, ref, byBlobIds(catalog.getFiles(entryId)));
+    throw err;
   } finally {
-    signal.removeEventListener('abort', onOuterAbort);
     persisted.flush();
   }
   throwIfAborted(signal);
@@ -157,34 +173,73 @@ async function transferFile(
 ): Promise<void> {
   const { catalog, cache } = deps;
   let doneRanges = file.doneRanges;
-  const result = await deps.downloadFile({
-    url: deps.hub.fileUrl(ref, commit, file.path),
-    ...(deps.token ? { token: deps.token } : {}),
-    ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
-    partialPath: cache.incompletePath(ref, file.blobId),
-    finalPath: cache.blobPath(ref, file.blobId),
-    size: file.size,
-    ...(deps.settings.verifyChecksums
-      ? { expectedHash: file.sha256 ? { algorithm: 'sha256' as const, hex: file.sha256 } : { algorithm: 'git-sha1' as const, hex: file.gitSha1 } }
-      : {}),
-    resume: { doneRanges },
-    connections: deps.settings.maxConnectionsPerFile,
-    ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
-    ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
-    ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
-    signal,
-    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
-    onProgress: (delta) => {
-      tracker.add(delta);
-      persisted.maybe();
-    },
-    onCheckpoint: (ranges) => {
-      doneRanges = ranges;
-      const bytesDone = ranges.reduce((sum, [a, b]) => sum + (b - a), 0);
-      if (catalog.getEntry(file.entryId)) catalog.updateFile(file.entryId, file.path, { state: 'partial', bytesDone, doneRanges: ranges });
-    },
-  });
+  let result: DownloadResult;
+  try {
+    result = await deps.downloadFile({
+      url: deps.hub.fileUrl(ref, commit, file.path),
+      ...(deps.token ? { token: deps.token } : {}),
+      ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
+      partialPath: cache.incompletePath(ref, file.blobId),
+      finalPath: cache.blobPath(ref, file.blobId),
+      size: file.size,
+      ...(deps.settings.verifyChecksums
+        ? { expectedHash: file.sha256 ? { algorithm: 'sha256' as const, hex: file.sha256 } : { algorithm: 'git-sha1' as const, hex: file.gitSha1 } }
+        : {}),
+      resume: { doneRanges },
+      connections: deps.settings.maxConnectionsPerFile,
+      ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
+      ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
+      ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
+      signal,
+      ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+      onProgress: (delta) => {
+        tracker.add(delta);
+        persisted.maybe();
+      },
+      onCheckpoint: (ranges) => {
+        doneRanges = ranges;
+        const bytesDone = ranges.reduce((sum, [a, b]) => sum + (b - a), 0);
+        if (catalog.getEntry(file.entryId)) catalog.updateFile(file.entryId, file.path, { state: 'partial', bytesDone, doneRanges: ranges });
+      },
+    });
+  } catch (err) {
+    throw isMistudioError(err, 'Gated') ? gatedError(deps, ref, err) : err;
+  }
   deps.logger.trace(`${ref.repoId}/${file.path}: ${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.resumedBytes)} resumed${result.restarted ? ' (server ignored Range: restarted)' : ''}`);
+}
+
+/**
+ * A failed download (gated, not found, out of retries) leaves the empty partials its transfers opened before the
+ * first byte; they hold nothing to resume and would show as half-done files in every cache scan. Under the blob lock,
+ * so a partial another entry is filling right now is never touched.
+ */
+async function removeEmptyPartials(deps: DownloadJobDeps, ref: RepoRef, blobIds: readonly string[]): Promise<void> {
+  for (const blobId of blobIds) {
+    await deps
+      .withBlobLock(ref, blobId, async () => {
+        const partial = deps.cache.incompletePath(ref, blobId);
+        const st = await fs.stat(partial).catch(() => undefined);
+        if (st?.isFile() && st.size === 0) await fs.unlink(partial);
+      })
+      .catch((err: unknown) => deps.logger.warn(`Removing an empty partial of ${ref.repoId}: ${describeError(err)}`));
+  }
+}
+
+function byBlobIds(files: readonly EntryFile[]): string[] {
+  return [...new Set(files.filter((f) => f.state !== 'verified').map((f) => f.blobId))];
+}
+
+/**
+ * The transfer only knows a file URL; the user needs the repo and the page where access is granted (metadata is
+ * public on gated repos, so this is usually the first place the gate shows).
+ */
+function gatedError(deps: DownloadJobDeps, ref: RepoRef, cause: MistudioError): MistudioError {
+  const page = repoUrl(deps.hub.endpoint, ref);
+  const subject = ref.kind === 'dataset' ? `Dataset ${ref.repoId}` : `Repository ${ref.repoId}`;
+  const message = deps.token
+    ? `${subject} is gated and this account has no access yet: request access at ${page}`
+    : `${subject} is gated: request access at ${page} and sign in with a Hugging Face token that has it`;
+  return new MistudioError('Gated', message, { ...cause.details, repoId: ref.repoId, url: page }, { cause });
 }
 
 class PersistThrottle {
