@@ -381,7 +381,7 @@ class Studio implements StudioApi {
       try {
         this.catalog.updateJob(jobId, { state: 'running', attempts: job.attempts + 1 });
         const payload = parseCleanupPayload(job);
-        const freed = await runCleanup(this.catalog, this.cache, payload);
+        const freed = await runCleanup(this.catalog, this.cache, payload, (ref, blobId, task) => this.withBlobLock(ref, blobId, task));
         this.catalog.removeJob(jobId);
         this.logger.info(`Cleaned up ${payload.repoId}@${payload.revision}: ${freed} bytes freed`);
       } catch (err) {

@@ -119,21 +119,25 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
     const byBlob = groupByBlob(catalog.getFiles(entryId));
     await forEachConcurrently([...byBlob.values()], deps.settings.maxConcurrentFiles, async (group) => {
       // The path that carries the blob's resume state (see above); the transfer checkpoints onto it.
-      const file = group.find((f) => f.state === 'partial') ?? (group[0] as EntryFile);
+      let file = group.find((f) => f.state === 'partial') ?? (group[0] as EntryFile);
       try {
-        if (file.state !== 'verified') {
-          await deps.withBlobLock(ref, file.blobId, async () => {
-            if (await cache.hasBlob(ref, file.blobId)) {
-              tracker.add(file.size - file.bytesDone);
-            } else {
-              await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
-            }
-          });
-          // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
-          tracker.add(file.size * (group.length - 1));
-          for (const f of group) catalog.updateFile(entryId, f.path, { state: 'verified', bytesDone: f.size, doneRanges: [] });
-        }
-        for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId);
+        // Transfer and link under the blob's lock: the cleanup of another revision takes it too, so it never frees a
+        // blob between our check and our link, and we notice when it freed one the plan had found cached.
+        await deps.withBlobLock(ref, file.blobId, async () => {
+          const present = await cache.hasBlob(ref, file.blobId);
+          if (file.state === 'verified' && !present) {
+            tracker.add(-file.size * group.length);
+            file = { ...file, state: 'pending', bytesDone: 0, doneRanges: [] };
+          }
+          if (file.state !== 'verified') {
+            if (present) tracker.add(file.size - file.bytesDone);
+            else await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
+            // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
+            tracker.add(file.size * (group.length - 1));
+            for (const f of group) catalog.updateFile(entryId, f.path, { state: 'verified', bytesDone: f.size, doneRanges: [] });
+          }
+          for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId);
+        });
       } catch (err) {
         jobAbort.abort(err);
         throw err;
