@@ -6,7 +6,7 @@ import type { Event } from './core/events';
 import { openStudio } from './core/studio';
 import type { EntryProgress, StudioApi } from './core/studioTypes';
 import { closeSharedTransferAgent } from './core/transfer';
-import { COMMANDS, VIEW_IDS } from './host/commandIds';
+import { COMMANDS, TREE_PROBE_COMMAND, VIEW_IDS } from './host/commandIds';
 import type { TreeNode } from './host/commandArgs';
 import { registerCommands, type CommandContext } from './host/commands';
 import { updateSignedInContext } from './host/commands/accountCommands';
@@ -15,6 +15,7 @@ import { DownloadNotifier } from './host/downloadNotifier';
 import { EntryTreeProvider } from './host/entryTree';
 import { ErrorReporter } from './host/errorReporter';
 import { HubNetwork } from './host/network';
+import { registerStudioPanel } from './host/panel';
 import { CleanupProgress, vscodeNotifierUi } from './host/notifierUi';
 import { StudioHost } from './host/studioHost';
 import { TokenStore } from './host/tokenStore';
@@ -94,19 +95,18 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
 
   const ctx: CommandContext = { host, config, tokens, network, errors, log, trees };
   context.subscriptions.push(...registerCommands(ctx));
+  context.subscriptions.push(
+    vscode.commands.registerCommand(TREE_PROBE_COMMAND, (kind: unknown) => trees.get(kind === 'dataset' ? 'dataset' : 'model')?.provider.render()),
+  );
   context.subscriptions.push(new DownloadNotifier(host, vscodeNotifierUi(host, errors, log)));
   context.subscriptions.push(new CleanupProgress(host));
 
   void updateSignedInContext(ctx);
   context.subscriptions.push(toDisposable(tokens.onDidChange(() => void updateSignedInContext(ctx))));
 
-  // ── Studio panel ──────────────────────────────────────────────────────────────────────────────────────────────
-  // PANEL: wire `registerStudioPanel(context, { studio: () => host.get(), log, … })` from './host/panel' here once it
-  // lands; it owns the `mistudio.openPanel` command and the `mistudio.studio` webview serializer. Until then the
-  // command says so instead of failing.
-  context.subscriptions.push(
-    vscode.commands.registerCommand(COMMANDS.openPanel, () => vscode.window.showInformationMessage('The Studio panel is not part of this build yet.')),
-  );
+  // The Studio panel (a webview editor) shares the engine with the views; it owns `mistudio.openPanel` and the
+  // serializer that restores it after a reload.
+  context.subscriptions.push(registerStudioPanel(context, { studio: () => host.get(), log, endpoint: () => host.endpoint }));
 
   // Restart safety: a workspace that already has a catalog opens it soon after startup, so interrupted downloads
   // show as paused (or resume) and pending cleanups run even before anyone opens the views.

@@ -26,3 +26,6 @@ export const COMMANDS = {
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
 export const VIEW_IDS = { models: 'mistudio.models', datasets: 'mistudio.datasets' } as const;
+
+/** Not contributed (absent from the palette): integration tests read the views' rows through it. */
+export const TREE_PROBE_COMMAND = 'mistudio.views.probe';

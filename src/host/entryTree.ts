@@ -9,6 +9,17 @@ import { entryItem, fileItem, type IconModel } from './entryView';
 import { DisposableStore } from './lifecycle';
 import type { StudioHost } from './studioHost';
 
+/** A row as VS Code renders it (for the integration tests' probe command). */
+export interface RenderedRow {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  readonly contextValue: string;
+  readonly icon: string | undefined;
+  readonly tooltip: string;
+  readonly children: RenderedRow[];
+}
+
 /** How often live progress repaints changed rows; the engine emits up to ~10 updates per second per download. */
 const REPAINT_MS = 200;
 
@@ -84,6 +95,16 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
     const entry = studio?.catalog.getEntry(node.entryId);
     if (!studio || !entry) return new vscode.TreeItem('(removed)');
     return node.type === 'entry' ? this.entryTreeItem(studio, entry) : this.fileTreeItem(studio, entry, node);
+  }
+
+  /** The rows and their file rows exactly as getChildren / getTreeItem give them to VS Code. */
+  async render(): Promise<RenderedRow[]> {
+    const rows: RenderedRow[] = [];
+    for (const node of await this.getChildren()) {
+      const children = node.type === 'entry' ? await this.getChildren(node) : [];
+      rows.push({ ...rendered(this.getTreeItem(node)), children: children.map((c) => ({ ...rendered(this.getTreeItem(c)), children: [] })) });
+    }
+    return rows;
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
@@ -189,6 +210,19 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
     this.dirty.delete(entryId);
     for (const key of this.fileNodes.keys()) if (key.startsWith(`${entryId}/`)) this.fileNodes.delete(key);
   }
+}
+
+function rendered(item: vscode.TreeItem): Omit<RenderedRow, 'children'> {
+  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+  const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : (item.tooltip ?? '');
+  return {
+    id: item.id ?? '',
+    label,
+    description: typeof item.description === 'string' ? item.description : '',
+    contextValue: item.contextValue ?? '',
+    icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined,
+    tooltip,
+  };
 }
 
 function themeIcon(icon: IconModel): vscode.ThemeIcon {

@@ -37,7 +37,7 @@ export async function signIn(ctx: CommandContext): Promise<boolean> {
       const again = await vscode.window.showErrorMessage(`The Hub at ${endpoint} did not accept this token; nothing was stored.`, 'Try Again');
       return again ? signIn(ctx) : false;
     }
-    await ctx.errors.report(err, {}, () => signIn(ctx));
+    void ctx.errors.report(err, {}, () => signIn(ctx));
     return false;
   }
   await ctx.tokens.store(token);

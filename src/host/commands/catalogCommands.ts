@@ -12,7 +12,7 @@ export async function refresh(ctx: CommandContext): Promise<void> {
       await studio.reconcile({ resumeInFlight: false });
     } catch (err) {
       ctx.log.error(`Refresh: ${describeError(err)}`);
-      await ctx.errors.report(err);
+      void ctx.errors.report(err);
     }
   });
   for (const { provider } of ctx.trees.values()) provider.refresh();

@@ -22,7 +22,7 @@ export async function downloadCommand(ctx: CommandContext, kind: RepoKind, arg: 
   try {
     args = parseDownloadArgs(kind, arg);
   } catch (err) {
-    await ctx.errors.report(err);
+    void ctx.errors.report(err);
     return undefined;
   }
   if (args && !args.confirm) {

@@ -19,6 +19,11 @@ const STATUS_MS = 5_000;
 async function entriesFor(ctx: CommandContext, args: readonly unknown[], capability: Capability, verb: string, many: boolean): Promise<{ studio: StudioApi; entries: CatalogEntry[] } | undefined> {
   const studio = await ctx.host.get();
   let ids = entryIdsFromArgs(args);
+  if (ids.length === 0 && args[0] !== undefined && fileArg(args[0]) === undefined) {
+    // Called with arguments that name no entry (a script's mistake): say so rather than open a picker.
+    ctx.log.warn(`${verb}: ignoring an argument that names no catalog entry: ${JSON.stringify(args[0])?.slice(0, 200)}`);
+    return undefined;
+  }
   if (ids.length === 0) {
     const picked = await pickEntries(studio, capability, verb, many);
     if (!picked) return undefined;
@@ -75,7 +80,8 @@ function label(entry: CatalogEntry): string {
 async function each(ctx: CommandContext, entries: readonly CatalogEntry[], run: (entry: CatalogEntry) => Promise<unknown>, retry?: (entry: CatalogEntry) => () => Promise<unknown>): Promise<void> {
   await Promise.all(
     entries.map((entry) =>
-      run(entry).catch((err: unknown) => ctx.errors.report(err, { repoId: entry.repoId, repoUrl: repoUrl(ctx.host.endpoint, entry) }, retry?.(entry))),
+      // Not awaited: the notification stays until the user dismisses it, the command must not wait for that.
+      run(entry).catch((err: unknown) => void ctx.errors.report(err, { repoId: entry.repoId, repoUrl: repoUrl(ctx.host.endpoint, entry) }, retry?.(entry))),
     ),
   );
 }

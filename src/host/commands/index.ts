@@ -52,7 +52,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         return await handler(...args);
       } catch (err) {
         ctx.log.error(`${id} failed`);
-        await ctx.errors.report(err);
+        void ctx.errors.report(err);
         return undefined;
       }
     }),
