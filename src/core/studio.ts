@@ -397,11 +397,20 @@ class Studio implements StudioApi {
   // ── Start, idle, close ───────────────────────────────────────────────────────────────────────────────────────
 
   async reconcile(options: { resumeInFlight?: boolean } = {}): Promise<void> {
-    // Downloads the last process did not finish: entries still marked in flight.
-    for (const entry of this.catalog.listEntries({ statuses: ['queued', 'downloading'] })) {
-      if (this.active.has(entry.id)) continue;
-      if (options.resumeInFlight) this.schedule(entry.id);
-      else this.markStopped(entry.id, 'paused');
+    // Downloads the last process did not finish: entries still marked in flight. Those that were running go first
+    // (they hold partials), then the waiting ones in the order they were asked for; until a slot frees up each
+    // shows as `queued`, never as a stale `downloading`.
+    const inFlight = this.catalog
+      .listEntries({ statuses: ['queued', 'downloading'] })
+      .filter((e) => !this.active.has(e.id))
+      .sort((a, b) => Number(b.status === 'downloading') - Number(a.status === 'downloading') || a.createdAt - b.createdAt);
+    for (const entry of inFlight) {
+      if (!options.resumeInFlight) {
+        this.markStopped(entry.id, 'paused');
+        continue;
+      }
+      if (entry.status !== 'queued') this.catalog.updateEntry(entry.id, { status: 'queued' });
+      this.schedule(entry.id);
     }
     // Cleanup jobs a crash interrupted (failed ones get a few more tries across starts).
     for (const job of this.catalog.listJobs({ type: 'cleanup' })) {
