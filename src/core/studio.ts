@@ -134,7 +134,7 @@ class Studio implements StudioApi {
     const include = [...(request.include ?? [])];
     const exclude = [...(request.exclude ?? [])];
     const existing = this.catalog.findEntry(request.kind, request.repoId, request.revision);
-    if (existing && this.active.has(existing.id)) return existing;
+    if (existing && this.runningDownload(existing.id)) return existing;
     const entry = existing
       ? this.catalog.updateEntry(existing.id, { status: 'queued', includePatterns: include, excludePatterns: exclude, errorCode: null, errorMessage: null })
       : this.catalog.addEntry({
@@ -153,7 +153,7 @@ class Studio implements StudioApi {
   async resume(entryId: string): Promise<CatalogEntry> {
     this.assertOpen();
     const entry = this.requireEntry(entryId);
-    if (this.active.has(entryId)) return entry;
+    if (this.runningDownload(entryId)) return entry;
     const queued = this.catalog.updateEntry(entryId, { status: 'queued', errorCode: null, errorMessage: null });
     this.schedule(entryId);
     return queued;
@@ -196,9 +196,22 @@ class Studio implements StudioApi {
         if (!isCancellation(err) && !(err instanceof Error && err.message === 'aborted')) this.logger.error(describeError(err));
         this.settleStopped(entryId, record.value?.intent);
       })
-      .finally(() => this.active.delete(entryId));
+      .finally(() => {
+        if (this.active.get(entryId) === record.value) this.active.delete(entryId);
+      });
     record.value = { controller, done };
     this.active.set(entryId, record.value);
+  }
+
+  /**
+   * The download of an entry that is still queued or moving bytes. Once its entry has settled (error, paused, …) a
+   * download is only finishing its bookkeeping, and a Retry or re-enqueue — even one issued from the change event
+   * that reported the settle — must start a new one rather than be swallowed by it.
+   */
+  private runningDownload(entryId: string): ActiveDownload | undefined {
+    const active = this.active.get(entryId);
+    const status = this.catalog.getEntry(entryId)?.status;
+    return active && (status === 'queued' || status === 'downloading') ? active : undefined;
   }
 
   private async runOne(entryId: string, record: { value?: ActiveDownload }): Promise<void> {

@@ -169,4 +169,23 @@ describe('Studio under network faults', () => {
     expect(done.errorMessage).not.toMatch(/\n/);
     expect(done.errorMessage!.length).toBeLessThan(300);
   });
+
+  it('a Retry issued from the change event that reports the error is not lost', async () => {
+    env.hub.setFaults([{ kind: 'not-found', match: cdn, times: 1 }]);
+    let retries = 0;
+    env.studio.onDidChangeEntry((c) => {
+      const e = env.studio.catalog.getEntry(c.entryId);
+      if (e?.status === 'error' && retries === 0) {
+        retries++;
+        void env.studio.resume(e.id);
+      }
+    });
+    const entry = await env.studio.enqueue({ kind: 'model', repoId: repo.id });
+    await env.studio.whenSettled(entry.id);
+    await env.studio.whenIdle();
+    expect(retries).toBe(1);
+    const done = env.studio.catalog.getEntry(entry.id)!;
+    expect(done.status).toBe('ready');
+    expectVerifiedSnapshot(env, done.snapshotPath);
+  });
 });
