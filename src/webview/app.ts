@@ -74,7 +74,8 @@ export class App implements AppContext {
     this.main = h('main', { className: 'app-main', attrs: { id: 'studio-main', role: 'tabpanel' } });
     replaceChildren(root, [h('header', { className: 'app-header' }, [tablist, this.hostInfo]), this.notice, this.alert, this.main]);
     this.unsubscribe = client.onUpdate((batch) => this.applyUpdate(batch));
-    this.render(false);
+    // Views are shown only after the handshake, so no request goes out before `ready`.
+    this.main.appendChild(h('p', { className: 'summary', text: 'Connecting to the extension…' }));
   }
 
   /** The handshake: asks the host for a full snapshot, then shows the view the page was on before. */

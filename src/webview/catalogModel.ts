@@ -34,6 +34,8 @@ export class CatalogModel {
   private inFlight: AbortController | undefined;
   private again = false;
   private stale = false;
+  /** No query goes out before the ready handshake has been answered. */
+  private started = false;
   private readonly progressById = new Map<string, ProgressRow>();
   private readonly listeners = new Set<() => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
@@ -120,8 +122,9 @@ export class CatalogModel {
     this.emit();
   }
 
-  /** Asks the host again (after a reconnect). */
+  /** Starts asking the host (after the ready handshake), or asks again. */
   reload(): void {
+    this.started = true;
     this.stale = true;
     this.fetch();
   }
@@ -156,6 +159,7 @@ export class CatalogModel {
   }
 
   private fetch(): void {
+    if (!this.started) return;
     if (this.inFlight) {
       this.again = true;
       return;
