@@ -78,7 +78,7 @@ export function object<S extends Shape>(shape: S): Check<Infer<S>> {
     const own = Object.keys(value);
     // Checked before looking at any value, so a hostile object with a million keys costs one comparison.
     if (own.length > keys.length) fail(field, `at most ${keys.length} fields`);
-    for (const key of own) if (!Object.hasOwn(shape, key)) fail(`${field}.${key}`, 'no such field');
+    for (const key of own) if (!Object.hasOwn(shape, key)) throw new ProtocolViolation(`${field}.${key}: unknown field`);
     const out: Record<string, unknown> = {};
     for (const key of keys) {
       const checked = (shape[key] as Check<unknown>)(value[key], `${field}.${key}`);

@@ -269,14 +269,14 @@ export function parseWebviewMessage(raw: unknown): ParsedMessage {
     if (keys.length > 4) throw new ProtocolViolation('message: too many fields');
     if (raw.type === 'request' && typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = raw.id;
     if (raw.type === 'request') {
-      for (const key of keys) if (!['type', 'id', 'method', 'params'].includes(key)) throw new ProtocolViolation(`message.${key}: no such field`);
+      for (const key of keys) if (!['type', 'id', 'method', 'params'].includes(key)) throw new ProtocolViolation(`message.${key}: unknown field`);
       const checkedId = int({ min: 0, max: MAX_ID })(raw.id, 'id');
       const method = oneOf(Object.keys(PARAMS) as RequestMethod[])(raw.method, 'method');
       const params = (PARAMS[method] as Check<unknown>)(raw.params, 'params');
       return { ok: true, message: { type: 'request', id: checkedId, method, params } as WebviewRequest };
     }
     if (raw.type === 'notification') {
-      for (const key of keys) if (!['type', 'method', 'params'].includes(key)) throw new ProtocolViolation(`message.${key}: no such field`);
+      for (const key of keys) if (!['type', 'method', 'params'].includes(key)) throw new ProtocolViolation(`message.${key}: unknown field`);
       const method = oneOf(Object.keys(NOTIFICATION_PARAMS) as (keyof WebviewNotifications)[])(raw.method, 'method');
       const params = NOTIFICATION_PARAMS[method](raw.params, 'params');
       return { ok: true, message: { type: 'notification', method, params } };
