@@ -88,7 +88,7 @@ async function interactiveDownload(ctx: CommandContext, kind: RepoKind, prefill:
     ...(prefill?.exclude ? { exclude: prefill.exclude } : {}),
   };
   const plan = await planWithProgress(ctx, request);
-  if (!plan) return undefined;
+  if (!plan || !(await checkAccess(ctx, plan, () => planAndConfirm(ctx, request)))) return undefined;
   if (plan.files.length === 0) {
     const again = await vscode.window.showWarningMessage(`No file of ${repoId}@${plan.revision} matches "${includeText}".`, 'Change Patterns');
     if (again) return interactiveDownload(ctx, kind, { kind, repoId, revision: plan.revision, confirm: true, ...(request.exclude ? { exclude: request.exclude } : {}) });
@@ -128,8 +128,20 @@ async function planWithProgress(ctx: CommandContext, request: DownloadRequest): 
 /** Retry after a failed plan: plan again, then the same confirmation. */
 async function planAndConfirm(ctx: CommandContext, request: DownloadRequest): Promise<CatalogEntry | undefined> {
   const plan = await planWithProgress(ctx, request);
-  if (!plan || !(await confirmPlan(ctx, plan, `Download ${request.kind === 'model' ? 'Model' : 'Dataset'}`))) return undefined;
+  if (!plan || !(await checkAccess(ctx, plan, () => planAndConfirm(ctx, request)))) return undefined;
+  if (!(await confirmPlan(ctx, plan, `Download ${request.kind === 'model' ? 'Model' : 'Dataset'}`))) return undefined;
   return enqueue(ctx, plan, () => enqueueAgain(ctx, request));
+}
+
+/**
+ * A gated repo's files need a token with access. Without any token the download would surely fail, so say so now,
+ * with Sign In (which then plans again) and Request Access; with a token, access can only be known by trying.
+ */
+async function checkAccess(ctx: CommandContext, plan: DownloadPlan, retry: () => Promise<unknown>): Promise<boolean> {
+  if (!plan.info.gated || (await ctx.tokens.token()) !== undefined) return true;
+  const error = new MistudioError('Gated', `${plan.ref.repoId} is gated`, { repoId: plan.ref.repoId, url: repoUrl(ctx.host.endpoint, plan.ref) });
+  void ctx.errors.report(error, { repoId: plan.ref.repoId, signedIn: false }, retry);
+  return false;
 }
 
 interface PlanItem extends vscode.QuickPickItem {

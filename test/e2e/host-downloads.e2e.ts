@@ -1,0 +1,152 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { demoRepos } from '../fake-hub/demo';
+import { startFakeHub, type FakeHub, type FakeRepo } from '../fake-hub/index';
+import { seededBytes } from '../fake-hub/safetensors';
+import { openStudioSidebar, runFromPalette, startSession, type E2ESession } from './session';
+
+const BIG = 'mistudio-test/big-model';
+const TOKEN = 'hf_e2e_token_123';
+
+function bigModel(): FakeRepo {
+  return {
+    kind: 'model',
+    id: BIG,
+    commits: [{ files: [{ path: 'config.json', content: '{"model_type":"gpt2"}\n' }, { path: 'model.safetensors', content: seededBytes(24 * 1024 * 1024, 42), lfs: true }] }],
+  };
+}
+
+function quickInput(page: Page): Locator {
+  return page.locator('.quick-input-widget');
+}
+
+/** Waits for the step whose title contains `title`, then presses Enter (accepting the prefilled value). */
+async function acceptStep(page: Page, title: string): Promise<void> {
+  await quickInput(page).locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+}
+
+/** Download Model… / Download Dataset… the way a user does: search, pick, accept revision and patterns, confirm. */
+async function downloadFromPalette(page: Page, kind: 'Model' | 'Dataset', search: string, repoId: string, options: { confirm?: boolean } = {}): Promise<void> {
+  await runFromPalette(page, `MechInterp Studio: Download ${kind}…`);
+  await pickAndContinue(page, kind, search, repoId, options);
+}
+
+async function pickAndContinue(page: Page, kind: 'Model' | 'Dataset', search: string, repoId: string, options: { confirm?: boolean } = {}): Promise<void> {
+  const input = quickInput(page).locator('input');
+  await quickInput(page).locator('.quick-input-title', { hasText: `Download ${kind} (1/4)` }).waitFor({ state: 'visible' });
+  await input.fill(search);
+  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: repoId }).first().click();
+  await acceptStep(page, `Download ${kind} (2/4)`);
+  await acceptStep(page, `Download ${kind} (3/4)`);
+  if (options.confirm === false) return;
+  await confirmPlan(page, repoId);
+}
+
+async function confirmPlan(page: Page, repoId: string): Promise<void> {
+  await quickInput(page).locator('.quick-input-title', { hasText: repoId }).waitFor({ state: 'visible', timeout: 30_000 });
+  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: /Download \d+ files?/ }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden' });
+}
+
+function treeRow(page: Page, text: string): Locator {
+  return page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
+}
+
+function toast(page: Page, text: string | RegExp): Locator {
+  return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+}
+
+describe('MechInterp Studio views, palette and notifications against the fake hub', function () {
+  this.timeout(240_000);
+  let hub: FakeHub;
+  let session: E2ESession;
+
+  before(async () => {
+    // Slow CDN connections, so the big download is visibly in progress for a while.
+    hub = await startFakeHub({ repos: [...demoRepos(), bigModel()], cdnBytesPerSecondPerConnection: 96 * 1024, tokens: { [TOKEN]: { user: 'e2e-user', canAccessGated: true } } });
+    session = await startSession({ env: { HF_ENDPOINT: hub.url } });
+    await openStudioSidebar(session.page);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await session?.workbench.screenshot(`host-failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+
+  after(async () => {
+    await session?.stop();
+    await hub?.close();
+  });
+
+  it('downloads a model from the command palette and shows it ready in the sidebar', async () => {
+    const { page } = session;
+    await downloadFromPalette(page, 'Model', 'tiny-gpt2', 'mistudio-demo/tiny-gpt2');
+    await treeRow(page, 'mistudio-demo/tiny-gpt2').waitFor({ state: 'visible' });
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'mistudio-demo/tiny-gpt2' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  it('downloads a dataset from the welcome button; the sidebar shows both', async () => {
+    const { page } = session;
+    await page.locator('.sidebar .welcome-view-content .monaco-button', { hasText: 'Download a Dataset' }).first().click();
+    await pickAndContinue(page, 'Dataset', 'tiny-stories', 'mistudio-demo/tiny-stories');
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'mistudio-demo/tiny-stories' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.ok(await treeRow(page, 'mistudio-demo/tiny-gpt2').isVisible(), 'the model is still listed');
+    await session.workbench.screenshot('host-sidebar-downloaded');
+  });
+
+  it('offers the actions that fit a ready entry in its context menu', async () => {
+    const { page } = session;
+    await treeRow(page, 'mistudio-demo/tiny-gpt2').click({ button: 'right' });
+    const menu = page.locator('.context-view .monaco-menu');
+    await menu.waitFor({ state: 'visible' });
+    const items = await menu.locator('.action-label').allInnerTexts();
+    for (const expected of ['Copy Python Snippet', 'Copy Repo ID', 'Open on Hugging Face', 'Delete']) assert.ok(items.includes(expected), `${expected} in ${JSON.stringify(items)}`);
+    for (const absent of ['Cancel Download', 'Pause Download', 'Resume Download', 'Retry']) assert.ok(!items.includes(absent), `${absent} not offered for a ready entry`);
+    await page.keyboard.press('Escape');
+  });
+
+  it('shows live progress in the tree and a notification; Cancel in the notification removes the partial file', async () => {
+    const { page, server } = session;
+    await downloadFromPalette(page, 'Model', 'big-model', BIG);
+    const notification = toast(page, `Downloading ${BIG}`);
+    await notification.waitFor({ state: 'visible', timeout: 30_000 });
+    // Wait until both the row and the notification show real numbers (percent, rate, time left).
+    await page.locator('.sidebar .monaco-list-row', { hasText: BIG }).filter({ hasText: /\d+% · .*\/s/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await notification.filter({ hasText: /MB of .* MB/ }).waitFor({ state: 'visible', timeout: 30_000 });
+    await session.workbench.screenshot('host-mid-download');
+
+    const blobs = path.join(server.tempRoot, 'hf-cache', 'models--mistudio-test--big-model', 'blobs');
+    assert.ok(fs.readdirSync(blobs).some((f) => f.endsWith('.incomplete')), 'a partial file exists mid-download');
+    await notification.hover();
+    await notification.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await page.locator('.sidebar .monaco-list-row', { hasText: BIG }).filter({ hasText: 'cancelled' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await notification.waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: /error|failed/i }).count(), 0, 'a cancel shows no error');
+    assert.deepEqual(fs.readdirSync(blobs).filter((f) => f.endsWith('.incomplete')), [], 'partial files removed');
+  });
+
+  it('a gated model offers Sign In and Request Access; signing in retries and downloads it', async () => {
+    const { page } = session;
+    await downloadFromPalette(page, 'Model', 'gated', 'mistudio-demo/gated-model', { confirm: false });
+    const error = toast(page, 'gated');
+    await error.waitFor({ state: 'visible', timeout: 30_000 });
+    await toast(page, 'Listing the files').waitFor({ state: 'hidden' });
+    const buttons = await error.locator('.monaco-button').allInnerTexts();
+    assert.ok(buttons.includes('Sign In') && buttons.includes('Request Access'), `buttons ${JSON.stringify(buttons)}`);
+    await session.workbench.screenshot('host-gated-error');
+
+    await error.locator('.monaco-button', { hasText: 'Sign In' }).click();
+    const input = quickInput(page).locator('input');
+    await quickInput(page).locator('.quick-input-title', { hasText: 'Sign In to Hugging Face' }).waitFor({ state: 'visible' });
+    await input.fill(TOKEN);
+    await page.keyboard.press('Enter');
+    await toast(page, 'Signed in to Hugging Face as e2e-user').waitFor({ state: 'visible', timeout: 30_000 });
+    // The failed step runs again with the token: the plan appears and is confirmed.
+    await confirmPlan(page, 'mistudio-demo/gated-model');
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'mistudio-demo/gated-model' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.ok(hub.requests.some((r) => r.headers.authorization === `Bearer ${TOKEN}`), 'the token was sent to the hub');
+  });
+});
