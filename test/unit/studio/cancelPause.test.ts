@@ -13,53 +13,58 @@ const QUIET_MS = 400;
 
 const slow = bigRepo('test/slow', SIZE, 7);
 const other = bigRepo('test/other', SIZE, 8);
+const slowDataset = bigRepo('test/slow-data', SIZE, 9, 'dataset');
 const WEIGHTS = 'weights.bin';
+const PARQUET = 'data/train-00000-of-00001.parquet';
 
-function blobsDir(env: StudioEnv, repoId: string): string {
-  return path.join(repoFolder(env.cacheRoot, 'model', repoId), 'blobs');
+function blobsDir(env: StudioEnv, repoId: string, kind: 'model' | 'dataset' = 'model'): string {
+  return path.join(repoFolder(env.cacheRoot, kind, repoId), 'blobs');
 }
 
-function partials(env: StudioEnv, repoId: string): string[] {
-  const dir = blobsDir(env, repoId);
+function partials(env: StudioEnv, repoId: string, kind: 'model' | 'dataset' = 'model'): string[] {
+  const dir = blobsDir(env, repoId, kind);
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.incomplete')) : [];
 }
 
 describe('Studio cancel, pause and resume', () => {
   let env: StudioEnv;
   beforeEach(async () => {
-    env = await startEnv({ hub: { repos: [slow, other], cdnBytesPerSecondPerConnection: BPS } });
+    env = await startEnv({ hub: { repos: [slow, other, slowDataset], cdnBytesPerSecondPerConnection: BPS } });
   });
   afterEach(async () => {
     await env.dispose();
   });
 
-  it('cancel stops at once, starts no request afterwards, removes partials and marks the entry cancelled without error', async () => {
+  it.each([
+    { kind: 'model' as const, repo: slow, file: WEIGHTS },
+    { kind: 'dataset' as const, repo: slowDataset, file: PARQUET },
+  ])('cancel of a $kind stops at once, starts no request afterwards, removes partials, marks it cancelled without error', async ({ kind, repo, file }) => {
     const { studio, hub } = env;
-    const entry = await studio.enqueue({ kind: 'model', repoId: slow.id });
+    const entry = await studio.enqueue({ kind, repoId: repo.id });
     await waitForProgress(studio, entry.id, (p) => p.bytesDone >= 128 * 1024);
-    expect(partials(env, slow.id)).toHaveLength(1);
+    expect(partials(env, repo.id, kind)).toHaveLength(1);
 
     await studio.cancel(entry.id);
     const requestsAtCancel = hub.requests.length;
-    const bytesAtCancel = cdnBytes(hub, WEIGHTS);
+    const bytesAtCancel = cdnBytes(hub, file);
     const cancelled = studio.catalog.getEntry(entry.id)!;
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.errorCode).toBeNull();
     expect(cancelled.errorMessage).toBeNull();
-    expect(partials(env, slow.id)).toEqual([]);
-    const weights = studio.files(entry.id).find((f) => f.path === WEIGHTS)!;
-    expect(weights.state).toBe('pending');
-    expect(weights.bytesDone).toBe(0);
-    expect(weights.doneRanges).toEqual([]);
+    expect(partials(env, repo.id, kind)).toEqual([]);
+    const big = studio.files(entry.id).find((f) => f.path === file)!;
+    expect(big.state).toBe('pending');
+    expect(big.bytesDone).toBe(0);
+    expect(big.doneRanges).toEqual([]);
     expect(studio.catalog.listJobs({ entryId: entry.id })).toEqual([]);
     expect((await studio.whenSettled(entry.id)).status).toBe('cancelled');
     await studio.whenIdle();
 
     await sleep(QUIET_MS);
     expect(hub.requests.slice(requestsAtCancel)).toEqual([]);
-    expect(cdnBytes(hub, WEIGHTS) - bytesAtCancel).toBeLessThanOrEqual(SLACK);
-    expect(cdnBytes(hub, WEIGHTS)).toBeLessThan(SIZE);
-    expect(fs.existsSync(path.join(blobsDir(env, slow.id), sha256Hex(fileOf(slow, WEIGHTS))))).toBe(false);
+    expect(cdnBytes(hub, file) - bytesAtCancel).toBeLessThanOrEqual(SLACK);
+    expect(cdnBytes(hub, file)).toBeLessThan(SIZE);
+    expect(fs.existsSync(path.join(blobsDir(env, repo.id, kind), sha256Hex(fileOf(repo, file))))).toBe(false);
   });
 
   it('pause keeps the partial and its ranges; resume completes without re-sending kept bytes', async () => {
@@ -140,5 +145,41 @@ describe('Studio cancel, pause and resume', () => {
 
     await studio.resume(waitingToPause.id);
     expect((await studio.whenSettled(waitingToPause.id)).status).toBe('ready');
+  });
+});
+
+describe('Studio pause and resume of a file fetched in parallel ranges', () => {
+  const big = bigRepo('test/parallel', 2 * SIZE, 10);
+  let env: StudioEnv;
+  beforeEach(async () => {
+    env = await startEnv({
+      hub: { repos: [big], cdnBytesPerSecondPerConnection: BPS / 2 },
+      studio: { maxConnectionsPerFile: 4, transfer: { minPartBytes: 256 * 1024 } },
+    });
+  });
+  afterEach(async () => {
+    await env.dispose();
+  });
+
+  it('keeps the ranges of every part and fetches only the gaps on resume', async () => {
+    const { studio, hub } = env;
+    const entry = await studio.enqueue({ kind: 'model', repoId: big.id });
+    await waitForProgress(studio, entry.id, (p) => p.bytesDone >= 2 * SIZE * 0.3);
+    await studio.pause(entry.id);
+    const file = studio.files(entry.id).find((f) => f.path === WEIGHTS)!;
+    const kept = file.doneRanges.reduce((s, [a, b]) => s + (b - a), 0);
+    expect(kept).toBe(file.bytesDone);
+    // Several parts were under way: the kept bytes are not one prefix.
+    expect(file.doneRanges.length).toBeGreaterThan(1);
+    const parallel = hub.requests.filter((r) => r.server === 'cdn' && String(r.headers.range ?? '').startsWith('bytes='));
+    expect(parallel.length).toBeGreaterThan(1);
+
+    const sentBefore = cdnBytes(hub, WEIGHTS);
+    await studio.resume(entry.id);
+    const done = await studio.whenSettled(entry.id);
+    expect(done.status).toBe('ready');
+    const blob = path.join(blobsDir(env, big.id), sha256Hex(fileOf(big, WEIGHTS)));
+    expect(fs.readFileSync(blob).equals(fileOf(big, WEIGHTS))).toBe(true);
+    expect(cdnBytes(hub, WEIGHTS) - sentBefore).toBeLessThanOrEqual(2 * SIZE - kept + 4 * SLACK);
   });
 });
