@@ -94,7 +94,11 @@ export class StudioPanel extends DisposableStore {
   }
 
   private startUpdates(studio: StudioApi): void {
-    this.pump ??= new UpdatePump(studio, (params) => this.post({ type: 'notification', method: 'update', params }));
+    // The shell may reopen the engine (e.g. the cache folder setting changed): follow the current one.
+    if (this.pump?.studio !== studio) {
+      this.pump?.dispose();
+      this.pump = new UpdatePump(studio, (params) => this.post({ type: 'notification', method: 'update', params }));
+    }
     this.pump.resume();
   }
 

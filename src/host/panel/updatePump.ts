@@ -28,7 +28,7 @@ export class UpdatePump {
   private sentBatches = 0;
 
   constructor(
-    private readonly studio: StudioApi,
+    readonly studio: StudioApi,
     private readonly send: (batch: UpdateBatch) => void,
     options: UpdatePumpOptions = {},
   ) {
