@@ -123,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
     await closeSharedTransferAgent();
   };
 
-  log.info(`MechInterp Studio ${version} activated in ${(performance.now() - started).toFixed(1)} ms; storage at ${storageUri.fsPath}`);
+  log.info(`MechInterp Studio activated in ${(performance.now() - started).toFixed(1)} ms (version ${version}); storage at ${storageUri.fsPath}`);
 
   return {
     storageUri,

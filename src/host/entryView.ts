@@ -69,7 +69,7 @@ export function fileNodeId(entryId: string, path: string): string {
 export function entryItem(entry: CatalogEntry, progress?: ProgressSnapshot): EntryItemModel {
   return {
     id: entryNodeId(entry.id),
-    label: entry.displayName || entry.repoId,
+    label: entryLabel(entry),
     description: entryDescription(entry, progress),
     tooltip: entryTooltip(entry, progress),
     icon: entry.status === 'downloading' && entry.bytesTotal === 0 && !progress ? { id: 'loading~spin', color: 'charts.blue' } : STATUS_ICONS[entry.status],
@@ -78,12 +78,24 @@ export function entryItem(entry: CatalogEntry, progress?: ProgressSnapshot): Ent
   };
 }
 
-/** "43% · 12.3 MB/s · 1m 20s left" while downloading, the size when ready, the reason otherwise. */
+/**
+ * The repo's own name ("tiny-gpt2"); the organisation follows in the description, so the part that tells rows apart
+ * and the live progress both fit a narrow sidebar. A display name the user chose wins.
+ */
+export function entryLabel(entry: Pick<CatalogEntry, 'displayName' | 'repoId'>): string {
+  if (entry.displayName && entry.displayName !== entry.repoId) return entry.displayName;
+  return entry.repoId.slice(entry.repoId.lastIndexOf('/') + 1);
+}
+
+/** "43% · 12.3 MB/s · 1m 20s left · org" while downloading, the size when ready, the reason otherwise. */
 export function entryDescription(entry: CatalogEntry, progress?: ProgressSnapshot): string {
   const parts: string[] = [];
-  if (entry.displayName && entry.displayName !== entry.repoId) parts.push(entry.repoId);
   if (entry.revision !== 'main') parts.push(`@${entry.revision}`);
   parts.push(statusText(entry, progress));
+  const customName = entry.displayName && entry.displayName !== entry.repoId;
+  const slash = entry.repoId.lastIndexOf('/');
+  if (customName) parts.push(entry.repoId);
+  else if (slash > 0) parts.push(entry.repoId.slice(0, slash));
   return parts.join(' · ');
 }
 

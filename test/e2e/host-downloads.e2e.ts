@@ -52,6 +52,29 @@ async function confirmPlan(page: Page, repoId: string): Promise<void> {
   await quickInput(page).waitFor({ state: 'hidden' });
 }
 
+/** The first file named `name` below `dir` (VS Code writes extension logs into a dated folder), once it exists. */
+async function waitForFile(dir: string, name: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = findFile(dir, name);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`${name} not found under ${dir}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function findFile(dir: string, name: string): string | undefined {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith(name)) return full;
+    if (entry.isDirectory()) {
+      const inner = findFile(full, name);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
 function treeRow(page: Page, text: string): Locator {
   return page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
 }
@@ -81,25 +104,35 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
     await hub?.close();
   });
 
+  it('activates without loading the catalog; the catalog opens when the views first render', async () => {
+    const logFile = await waitForFile(session.server.userDataDir, 'MechInterp Studio.log');
+    const lines = fs.readFileSync(logFile, 'utf8').split('\n');
+    const activated = lines.findIndex((l) => l.includes('MechInterp Studio activated in'));
+    const catalog = lines.findIndex((l) => l.includes('Catalog '));
+    assert.ok(activated >= 0, 'the activation line is logged');
+    assert.ok(catalog === -1 || catalog > activated, 'the catalog opens after activation, not during it');
+    console.log(`      ${lines[activated]?.replace(/^.*?(MechInterp Studio activated in [\d.]+ ms).*$/, '$1')}`);
+  });
+
   it('downloads a model from the command palette and shows it ready in the sidebar', async () => {
     const { page } = session;
     await downloadFromPalette(page, 'Model', 'tiny-gpt2', 'mistudio-demo/tiny-gpt2');
-    await treeRow(page, 'mistudio-demo/tiny-gpt2').waitFor({ state: 'visible' });
-    await page.locator('.sidebar .monaco-list-row', { hasText: 'mistudio-demo/tiny-gpt2' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await treeRow(page, 'tiny-gpt2').waitFor({ state: 'visible' });
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'tiny-gpt2' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
   });
 
   it('downloads a dataset from the welcome button; the sidebar shows both', async () => {
     const { page } = session;
     await page.locator('.sidebar .welcome-view-content .monaco-button', { hasText: 'Download a Dataset' }).first().click();
     await pickAndContinue(page, 'Dataset', 'tiny-stories', 'mistudio-demo/tiny-stories');
-    await page.locator('.sidebar .monaco-list-row', { hasText: 'mistudio-demo/tiny-stories' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
-    assert.ok(await treeRow(page, 'mistudio-demo/tiny-gpt2').isVisible(), 'the model is still listed');
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'tiny-stories' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.ok(await treeRow(page, 'tiny-gpt2').isVisible(), 'the model is still listed');
     await session.workbench.screenshot('host-sidebar-downloaded');
   });
 
   it('offers the actions that fit a ready entry in its context menu', async () => {
     const { page } = session;
-    await treeRow(page, 'mistudio-demo/tiny-gpt2').click({ button: 'right' });
+    await treeRow(page, 'tiny-gpt2').click({ button: 'right' });
     const menu = page.locator('.context-view .monaco-menu');
     await menu.waitFor({ state: 'visible' });
     const items = await menu.locator('.action-label').allInnerTexts();
@@ -114,7 +147,7 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
     const notification = toast(page, `Downloading ${BIG}`);
     await notification.waitFor({ state: 'visible', timeout: 30_000 });
     // Wait until both the row and the notification show real numbers (percent, rate, time left).
-    await page.locator('.sidebar .monaco-list-row', { hasText: BIG }).filter({ hasText: /\d+% · .*\/s/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'big-model' }).filter({ hasText: /\d+% · .*\/s/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await notification.filter({ hasText: /MB of .* MB/ }).waitFor({ state: 'visible', timeout: 30_000 });
     await session.workbench.screenshot('host-mid-download');
 
@@ -122,7 +155,7 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
     assert.ok(fs.readdirSync(blobs).some((f) => f.endsWith('.incomplete')), 'a partial file exists mid-download');
     await notification.hover();
     await notification.locator('.monaco-button', { hasText: 'Cancel' }).click();
-    await page.locator('.sidebar .monaco-list-row', { hasText: BIG }).filter({ hasText: 'cancelled' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'big-model' }).filter({ hasText: 'cancelled' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await notification.waitFor({ state: 'hidden' });
     assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: /error|failed/i }).count(), 0, 'a cancel shows no error');
     assert.deepEqual(fs.readdirSync(blobs).filter((f) => f.endsWith('.incomplete')), [], 'partial files removed');
@@ -146,7 +179,7 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
     await toast(page, 'Signed in to Hugging Face as e2e-user').waitFor({ state: 'visible', timeout: 30_000 });
     // The failed step runs again with the token: the plan appears and is confirmed.
     await confirmPlan(page, 'mistudio-demo/gated-model');
-    await page.locator('.sidebar .monaco-list-row', { hasText: 'mistudio-demo/gated-model' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.sidebar .monaco-list-row', { hasText: 'gated-model' }).locator('.codicon-pass-filled').first().waitFor({ state: 'visible', timeout: 60_000 });
     assert.ok(hub.requests.some((r) => r.headers.authorization === `Bearer ${TOKEN}`), 'the token was sent to the hub');
   });
 });

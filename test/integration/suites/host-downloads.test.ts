@@ -67,7 +67,8 @@ describe('MechInterp Studio views and commands (fake hub)', function () {
       const r = rowFor(await rows('model'), ready.id);
       return r?.icon === 'pass-filled' ? r : undefined;
     });
-    assert.equal(row.label, TINY_GPT2);
+    assert.equal(row.label, 'tiny-gpt2');
+    assert.match(row.description, /mistudio-demo$/);
     assert.match(row.contextValue, /;canDelete(;|$)/);
     assert.ok(row.children.some((c) => c.label === 'model.safetensors'), 'files are listed under the entry');
     assert.match(row.tooltip, /Local path/);
@@ -114,6 +115,30 @@ describe('MechInterp Studio views and commands (fake hub)', function () {
       assert.match(cancelledRow.contextValue, /;canRetry(;|$)/);
     } finally {
       hub.setFaults([]);
+    }
+  });
+
+  it('applies settings live: with one download at a time, the next waits as queued', async () => {
+    hub.setFaults([{ match: { server: 'cdn' }, kind: 'stall', afterBytes: 64 * 1024, ms: 20_000 }]);
+    await setSetting('maxConcurrentDownloads', 1);
+    try {
+      const big = studio.catalog.listEntries({ repoId: BIG_MODEL })[0];
+      assert.ok(big, 'the cancelled big model from the previous test');
+      await vscode.commands.executeCommand(COMMANDS.retry, big.id);
+      await waitFor('the big model to download', () => (studio.progressOf(big.id)?.bytesDone ?? 0) > 0 || undefined);
+      const glue = await download('dataset', 'mistudio-demo/tiny-glue');
+      const row = await waitFor('the queued row', async () => {
+        const r = rowFor(await rows('dataset'), glue.id);
+        return r?.description.startsWith('queued') ? r : undefined;
+      });
+      assert.equal(row.icon, 'clock');
+      assert.equal(studio.catalog.getEntry(glue.id)?.status, 'queued');
+      await vscode.commands.executeCommand(COMMANDS.cancelDownload, big.id);
+      const ready = await waitForStatus(studio, glue.id, ['ready', 'error']);
+      assert.equal(ready.status, 'ready', ready.errorMessage ?? '');
+    } finally {
+      hub.setFaults([]);
+      await setSetting('maxConcurrentDownloads', undefined);
     }
   });
 

@@ -13,7 +13,7 @@ describe('entry rows', () => {
   it.each(STATUSES)('renders a %s entry with its own icon, a stable id and its capabilities', (status) => {
     const item = entryItem(makeEntry({ status, errorMessage: status === 'error' ? 'boom' : null }));
     expect(item.id).toBe('mistudio.entry/e1');
-    expect(item.label).toBe('org/tiny-gpt2');
+    expect(item.label).toBe('tiny-gpt2');
     expect(item.icon).toEqual(STATUS_ICONS[status]);
     expect(item.contextValue).toContain(`status:${status}`);
     expect(item.tooltip).toContain('org/tiny\\-gpt2');
@@ -27,12 +27,12 @@ describe('entry rows', () => {
 
   it('shows live progress as "43% · 12.3 MB/s · 1m 20s left"', () => {
     const item = entryItem(makeEntry({ status: 'downloading', bytesDone: 0, bytesTotal: 1_000_000 }), snapshot());
-    expect(item.description).toBe('43% · 12.3 MB/s · 1m 20s left');
+    expect(item.description).toBe('43% · 12.3 MB/s · 1m 20s left · org');
   });
 
   it('shows bytes instead of a rate before one is measured', () => {
     const item = entryItem(makeEntry({ status: 'downloading', bytesDone: 0, bytesTotal: 1_000_000 }), snapshot({ bytesPerSecond: 0, etaSeconds: undefined }));
-    expect(item.description).toBe('43% · 430 kB of 1.0 MB');
+    expect(item.description).toBe('43% · 430 kB of 1.0 MB · org');
   });
 
   it('never shows 100% before the entry is ready', () => {
@@ -42,24 +42,30 @@ describe('entry rows', () => {
 
   it('shows a planning download (no size yet) as preparing with a spinner', () => {
     const item = entryItem(makeEntry({ status: 'downloading', bytesDone: 0, bytesTotal: 0, fileCount: 0 }));
-    expect(item.description).toBe('preparing…');
+    expect(item.description).toBe('preparing… · org');
     expect(item.icon.id).toBe('loading~spin');
     expect(item.collapsible).toBe(false);
   });
 
   it('describes each resting status', () => {
-    expect(entryItem(makeEntry({ status: 'ready' })).description).toBe('1.2 MB');
-    expect(entryItem(makeEntry({ status: 'queued', bytesTotal: 2_000_000 })).description).toBe('queued · 2.0 MB');
-    expect(entryItem(makeEntry({ status: 'paused', bytesDone: 500_000, bytesTotal: 2_000_000 })).description).toBe('paused at 25% of 2.0 MB');
-    expect(entryItem(makeEntry({ status: 'cancelled' })).description).toBe('cancelled');
-    expect(entryItem(makeEntry({ status: 'missing' })).description).toBe('files missing');
-    expect(entryItem(makeEntry({ status: 'error', errorMessage: 'org/tiny-gpt2 is gated\nstack' })).description).toBe('failed: org/tiny-gpt2 is gated');
+    expect(entryItem(makeEntry({ status: 'ready' })).description).toBe('1.2 MB · org');
+    expect(entryItem(makeEntry({ status: 'queued', bytesTotal: 2_000_000 })).description).toBe('queued · 2.0 MB · org');
+    expect(entryItem(makeEntry({ status: 'paused', bytesDone: 500_000, bytesTotal: 2_000_000 })).description).toBe('paused at 25% of 2.0 MB · org');
+    expect(entryItem(makeEntry({ status: 'cancelled' })).description).toBe('cancelled · org');
+    expect(entryItem(makeEntry({ status: 'missing' })).description).toBe('files missing · org');
+    expect(entryItem(makeEntry({ status: 'error', errorMessage: 'org/tiny-gpt2 is gated\nstack' })).description).toBe('failed: org/tiny-gpt2 is gated · org');
   });
 
-  it('prefixes a non-main revision and a display name that differs from the repo id', () => {
+  it('shows a non-main revision first, and the repo id when a display name replaces it', () => {
     const item = entryItem(makeEntry({ revision: 'v1.0', displayName: 'Tiny GPT-2' }));
     expect(item.label).toBe('Tiny GPT-2');
-    expect(item.description).toBe('org/tiny-gpt2 · @v1.0 · 1.2 MB');
+    expect(item.description).toBe('@v1.0 · 1.2 MB · org/tiny-gpt2');
+  });
+
+  it('shows an un-namespaced repo id whole, without an organisation', () => {
+    const item = entryItem(makeEntry({ repoId: 'gpt2', displayName: 'gpt2' }));
+    expect(item.label).toBe('gpt2');
+    expect(item.description).toBe('1.2 MB');
   });
 
   it('puts commit, local path, files, parameters, memory and license in the tooltip', () => {
