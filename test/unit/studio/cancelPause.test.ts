@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeRepo } from '../../fake-hub/index';
+import { seededBytes } from '../../fake-hub/safetensors';
 import { bigRepo, cdnBytes, fileOf, repoFolder, sha256Hex, startEnv, waitForProgress, waitForStatus, type StudioEnv } from './helpers';
 
 const SIZE = 1024 * 1024;
@@ -14,6 +16,12 @@ const QUIET_MS = 400;
 const slow = bigRepo('test/slow', SIZE, 7);
 const other = bigRepo('test/other', SIZE, 8);
 const slowDataset = bigRepo('test/slow-data', SIZE, 9, 'dataset');
+/** One blob under two paths: transferred once, resumed from whichever path carries its state. */
+const twins: FakeRepo = {
+  kind: 'model',
+  id: 'test/twins',
+  commits: [{ files: [{ path: 'a.bin', content: seededBytes(SIZE, 11) }, { path: 'copy/a.bin', content: seededBytes(SIZE, 11) }] }],
+};
 const WEIGHTS = 'weights.bin';
 const PARQUET = 'data/train-00000-of-00001.parquet';
 
@@ -29,7 +37,7 @@ function partials(env: StudioEnv, repoId: string, kind: 'model' | 'dataset' = 'm
 describe('Studio cancel, pause and resume', () => {
   let env: StudioEnv;
   beforeEach(async () => {
-    env = await startEnv({ hub: { repos: [slow, other, slowDataset], cdnBytesPerSecondPerConnection: BPS } });
+    env = await startEnv({ hub: { repos: [slow, other, slowDataset, twins], cdnBytesPerSecondPerConnection: BPS } });
   });
   afterEach(async () => {
     await env.dispose();
@@ -106,6 +114,23 @@ describe('Studio cancel, pause and resume', () => {
     expect(cdnBytes(hub, WEIGHTS) - sentBefore).toBeLessThanOrEqual(SIZE - kept + SLACK);
     expect(cdnBytes(hub, WEIGHTS)).toBeLessThanOrEqual(SIZE + SLACK);
     expect(studio.catalog.listJobs({ entryId: entry.id })).toEqual([]);
+  });
+
+  it('a blob stored under two paths is fetched once and resumes without re-sending', async () => {
+    const { studio, hub } = env;
+    const entry = await studio.enqueue({ kind: 'model', repoId: twins.id });
+    await waitForProgress(studio, entry.id, (p) => p.bytesDone >= SIZE * 0.3);
+    await studio.pause(entry.id);
+    const kept = Math.max(...studio.files(entry.id).map((f) => f.bytesDone));
+    expect(kept).toBeGreaterThan(0);
+    const sentBefore = cdnBytes(hub, 'a.bin');
+    await studio.resume(entry.id);
+    const done = await studio.whenSettled(entry.id);
+    expect(done.status).toBe('ready');
+    expect(done.bytesDone).toBe(2 * SIZE);
+    for (const p of ['a.bin', 'copy/a.bin']) expect(fs.readFileSync(path.join(done.snapshotPath!, p)).equals(fileOf(twins, p)), p).toBe(true);
+    expect(cdnBytes(hub, 'a.bin') - sentBefore).toBeLessThanOrEqual(SIZE - kept + SLACK);
+    expect(cdnBytes(hub, 'a.bin')).toBeLessThanOrEqual(SIZE + SLACK);
   });
 
   it('cancelling a paused entry removes the partial it kept', async () => {
