@@ -81,6 +81,24 @@ describe('Studio errors', () => {
     expect(env.studio.catalog.listJobs({ entryId: done.id }).every((j) => j.state === 'failed')).toBe(true);
   });
 
+  it('an unreachable hub is error Offline, with nothing written', async () => {
+    env = await startEnv();
+    env.studio.updateSettings({ endpoint: 'http://127.0.0.1:1' });
+    const done = await env.studio.whenSettled((await env.studio.enqueue({ kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' })).id);
+    expect(done.status).toBe('error');
+    expect(done.errorCode).toBe('Offline');
+    expect(done.errorMessage).not.toMatch(/\n/);
+    expect(fs.existsSync(env.cacheRoot)).toBe(false);
+  });
+
+  it('a token the hub rejects is error Unauthorized', async () => {
+    env = await startEnv({ studio: { token: () => 'hf_revoked' } });
+    const done = await env.studio.whenSettled((await env.studio.enqueue({ kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' })).id);
+    expect(done.status).toBe('error');
+    expect(done.errorCode).toBe('Unauthorized');
+    expect(done.errorMessage).toMatch(/token/i);
+  });
+
   it('invalid input is refused at enqueue, before anything is recorded', async () => {
     env = await startEnv();
     await expect(env.studio.enqueue({ kind: 'model', repoId: '../etc' })).rejects.toSatisfy((e) => isMistudioError(e, 'InvalidInput'));
