@@ -218,12 +218,17 @@ async function transferFile(
  * so a partial another entry is filling right now is never touched.
  */
 async function removeEmptyPartials(deps: DownloadJobDeps, ref: RepoRef, blobIds: readonly string[]): Promise<void> {
+  const isEmpty = async (partial: string): Promise<boolean> => {
+    const st = await fs.stat(partial).catch(() => undefined);
+    return st !== undefined && st.isFile() && st.size === 0;
+  };
   for (const blobId of blobIds) {
+    const partial = deps.cache.incompletePath(ref, blobId);
+    // Checked first without the lock, so a failure never waits for another entry's long transfer of a shared blob.
+    if (!(await isEmpty(partial))) continue;
     await deps
       .withBlobLock(ref, blobId, async () => {
-        const partial = deps.cache.incompletePath(ref, blobId);
-        const st = await fs.stat(partial).catch(() => undefined);
-        if (st?.isFile() && st.size === 0) await fs.unlink(partial);
+        if (await isEmpty(partial)) await fs.unlink(partial);
       })
       .catch((err: unknown) => deps.logger.warn(`Removing an empty partial of ${ref.repoId}: ${describeError(err)}`));
   }
