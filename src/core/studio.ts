@@ -219,10 +219,11 @@ class Studio implements StudioApi {
     if (!active || active.controller.signal.aborted) throw new Error('aborted');
     const entry = this.catalog.getEntry(entryId);
     if (!entry) return;
-    const { hub, token } = await this.hub();
     const job = this.catalog.listJobs({ type: 'download', entryId })[0] ?? this.catalog.addJob({ type: 'download', entryId });
     this.catalog.updateJob(job.id, { state: 'running', attempts: job.attempts + 1 });
     try {
+      // Inside the try: a failing token provider is this download's error, not a silent pause.
+      const { hub, token } = await this.hub();
       await runDownload(
         {
           catalog: this.catalog,

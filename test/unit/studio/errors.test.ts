@@ -99,6 +99,19 @@ describe('Studio errors', () => {
     expect(done.errorMessage).toMatch(/token/i);
   });
 
+  it('a failing token provider is an error on the entry, not a silent pause', async () => {
+    env = await startEnv({
+      studio: {
+        token: () => {
+          throw new Error('secret storage is locked');
+        },
+      },
+    });
+    const done = await env.studio.whenSettled((await env.studio.enqueue({ kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' })).id);
+    expect(done.status).toBe('error');
+    expect(done.errorMessage).toContain('secret storage is locked');
+  });
+
   it('invalid input is refused at enqueue, before anything is recorded', async () => {
     env = await startEnv();
     await expect(env.studio.enqueue({ kind: 'model', repoId: '../etc' })).rejects.toSatisfy((e) => isMistudioError(e, 'InvalidInput'));
