@@ -73,6 +73,13 @@ export class App implements AppContext {
     this.alert = h('div', { className: 'notice error', attrs: { role: 'alert' } });
     this.main = h('main', { className: 'app-main', attrs: { id: 'studio-main', role: 'tabpanel' } });
     replaceChildren(root, [h('header', { className: 'app-header' }, [tablist, this.hostInfo]), this.notice, this.alert, this.main]);
+    // Escape leaves a detail or plan page (a search box handles its own Escape first: it clears itself).
+    root.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || event.defaultPrevented || !this.page) return;
+      if (event.target instanceof HTMLInputElement && event.target.value !== '') return;
+      event.preventDefault();
+      this.back();
+    });
     this.unsubscribe = client.onUpdate((batch) => this.applyUpdate(batch));
     // Views are shown only after the handshake, so no request goes out before `ready`.
     this.main.appendChild(h('p', { className: 'summary', text: 'Connecting to the extension…' }));

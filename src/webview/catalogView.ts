@@ -37,6 +37,10 @@ export class CatalogView implements View {
   private readonly summary: HTMLElement;
   private readonly empty: HTMLElement;
   private readonly directionButton: HTMLButtonElement;
+  // "Ready · 3 minutes ago" ages while the page is open.
+  private readonly clock = setInterval(() => {
+    if (this.element.isConnected) this.list.refresh();
+  }, 30_000);
 
   constructor(
     private readonly ctx: AppContext,
@@ -131,6 +135,7 @@ export class CatalogView implements View {
   }
 
   dispose(): void {
+    clearInterval(this.clock);
     this.model.dispose();
     this.list.dispose();
   }

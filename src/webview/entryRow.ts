@@ -155,7 +155,9 @@ export function renderEntryRow(row: HTMLElement, entry: EntryRow | undefined, pr
   setText(p.name, entry.displayName);
   p.name.title = entry.repoId;
   setText(p.sub, `${entry.kind === 'model' ? 'Model' : 'Dataset'} · ${entry.revision} · ${label}`);
-  setText(p.facts, factsLine(entry));
+  const facts = factsLine(entry);
+  setText(p.facts, facts);
+  p.facts.title = facts;
   setText(p.progressText, text);
   p.progressText.title = text;
   const bar = SHOWS_BAR.has(entry.status);

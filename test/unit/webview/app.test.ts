@@ -191,6 +191,9 @@ describe('Studio page: details', () => {
     query<HTMLButtonElement>('.detail-view button[data-action="copyPath"]').click();
     await vi.waitFor(() => expect(panel!.ui.copyText).toHaveBeenCalledWith('/cache/models--org--alpha/snapshots/abc', 'path'));
 
+    key(query('.detail-view h2'), 'Escape');
+    expect(panel.app.currentPage).toBeUndefined();
+    panel.app.showDetail(id as string);
     query<HTMLButtonElement>('.detail-view button[aria-label="Back"]').click();
     expect(panel.app.currentPage).toBeUndefined();
     expect(panel.root.querySelector('.catalog-view')).not.toBeNull();
