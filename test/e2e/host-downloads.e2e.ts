@@ -75,6 +75,20 @@ function findFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
+/** Drags the sidebar's edge to the right, so rows show their whole description in screenshots. */
+async function widenSidebar(page: Page, pixels: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box) return;
+  const x = box.x + box.width + 1;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + pixels, y, { steps: 8 });
+  await page.mouse.up();
+  // Away from the edge, so the sash is not highlighted in the screenshot.
+  await page.mouse.move(x + pixels + 400, y + 100);
+}
+
 function treeRow(page: Page, text: string): Locator {
   return page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
 }
@@ -96,7 +110,11 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await session?.workbench.screenshot(`host-failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+    if (this.currentTest?.state === 'failed') {
+      await session?.workbench.screenshot(`host-failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+      const logFile = session && findFile(session.server.userDataDir, 'MechInterp Studio.log');
+      if (logFile) console.log(fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n'));
+    }
   });
 
   after(async () => {
@@ -130,6 +148,17 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
     await session.workbench.screenshot('host-sidebar-downloaded');
   });
 
+  it('Search Catalog… finds an entry by name and selects it in its view', async () => {
+    const { page } = session;
+    await runFromPalette(page, 'MechInterp Studio: Search Catalog…');
+    await quickInput(page).locator('input').fill('stories');
+    const list = quickInput(page).locator('.quick-input-list .monaco-list-row');
+    await list.filter({ hasText: 'mistudio-demo/tiny-stories' }).first().waitFor({ state: 'visible' });
+    await list.filter({ hasText: 'tiny-gpt2' }).waitFor({ state: 'detached' });
+    await list.filter({ hasText: 'mistudio-demo/tiny-stories' }).first().click();
+    await page.locator('.sidebar .monaco-list-row.selected', { hasText: 'tiny-stories' }).first().waitFor({ state: 'visible' });
+  });
+
   it('offers the actions that fit a ready entry in its context menu', async () => {
     const { page } = session;
     await treeRow(page, 'tiny-gpt2').click({ button: 'right' });
@@ -149,6 +178,7 @@ describe('MechInterp Studio views, palette and notifications against the fake hu
     // Wait until both the row and the notification show real numbers (percent, rate, time left).
     await page.locator('.sidebar .monaco-list-row', { hasText: 'big-model' }).filter({ hasText: /\d+% · .*\/s/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await notification.filter({ hasText: /MB of .* MB/ }).waitFor({ state: 'visible', timeout: 30_000 });
+    await widenSidebar(page, 180);
     await session.workbench.screenshot('host-mid-download');
 
     const blobs = path.join(server.tempRoot, 'hf-cache', 'models--mistudio-test--big-model', 'blobs');

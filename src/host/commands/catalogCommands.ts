@@ -39,7 +39,7 @@ export async function searchCatalog(ctx: CommandContext): Promise<CatalogEntry |
     let chosen: CatalogEntry | undefined;
     pick.onDidChangeValue(render);
     pick.onDidAccept(() => {
-      chosen = pick.selectedItems[0]?.entry;
+      chosen = (pick.selectedItems[0] ?? pick.activeItems[0])?.entry;
       pick.hide();
     });
     pick.onDidHide(() => {
