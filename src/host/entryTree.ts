@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../core/catalog';
+import type { CatalogEntry, EntryFile } from '../core/catalog';
 import { describeError } from '../core/errors';
 import type { RepoKind } from '../core/repo';
 import type { StudioApi } from '../core/studioTypes';
@@ -33,6 +33,8 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
 
   private readonly entryNodes = new Map<string, EntryNode>();
   private readonly fileNodes = new Map<string, FileNode>();
+  /** Each expanded entry's files as last listed, so rendering N file rows is not N catalog queries. */
+  private readonly filesByEntry = new Map<string, Map<string, EntryFile>>();
   private readonly dirty = new Set<string>();
   private fullRefresh = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -85,7 +87,9 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
       return entries.map((e) => this.entryNode(e.id));
     }
     if (element.type === 'entry') {
-      return studio.files(element.entryId).map((f) => this.fileNode(element.entryId, f.path));
+      const files = studio.files(element.entryId);
+      this.filesByEntry.set(element.entryId, new Map(files.map((f) => [f.path, f])));
+      return files.map((f) => this.fileNode(element.entryId, f.path));
     }
     return [];
   }
@@ -124,7 +128,7 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
   }
 
   private fileTreeItem(studio: StudioApi, entry: CatalogEntry, node: FileNode): vscode.TreeItem {
-    const file = studio.files(entry.id).find((f) => f.path === node.path);
+    const file = this.filesByEntry.get(entry.id)?.get(node.path) ?? studio.files(entry.id).find((f) => f.path === node.path);
     if (!file) return new vscode.TreeItem(node.path);
     const model = fileItem(entry, file, (base, rel) => path.join(base, ...rel.split('/')));
     const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.None);
@@ -208,6 +212,7 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
   private forget(entryId: string): void {
     this.entryNodes.delete(entryId);
     this.dirty.delete(entryId);
+    this.filesByEntry.delete(entryId);
     for (const key of this.fileNodes.keys()) if (key.startsWith(`${entryId}/`)) this.fileNodes.delete(key);
   }
 }

@@ -85,18 +85,19 @@ function envProxies(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: 
  * between Node versions, so the npm undici's fetch is used with the npm undici's dispatcher. A global Request object
  * is unpacked into url + init because the two undici copies do not recognise each other's classes.
  */
-export function fetchThrough(dispatcher: Dispatcher, input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> {
+export async function fetchThrough(dispatcher: Dispatcher, input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> {
   let url: string;
   let merged: RequestInit | undefined = init;
   if (typeof input === 'string') url = input;
   else if (input instanceof URL) url = input.href;
   else {
     url = input.url;
-    merged = { method: input.method, headers: input.headers, signal: input.signal, ...init };
+    const body = input.body && init?.body === undefined ? await input.arrayBuffer() : undefined;
+    merged = { method: input.method, headers: input.headers, signal: input.signal, ...(body ? { body } : {}), ...init };
   }
   const options = { ...(merged as UndiciRequestInit | undefined), dispatcher };
   // The npm undici Response implements the same Fetch API as the global one; only the nominal types differ.
-  return undiciFetch(url as UndiciRequestInfo, options) as unknown as Promise<Response>;
+  return (await undiciFetch(url as UndiciRequestInfo, options)) as unknown as Response;
 }
 
 /** A dispatcher that forwards every request to whichever dispatcher is current at that moment. */

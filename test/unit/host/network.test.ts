@@ -29,8 +29,13 @@ const sockets = new Set<Socket>();
 beforeEach(async () => {
   proxied = [];
   target = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ path: req.url }));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      const body = Buffer.concat(chunks).toString();
+      res.end(JSON.stringify(req.method === 'POST' ? { path: req.url, method: req.method, body } : { path: req.url }));
+    });
   });
   targetUrl = `http://127.0.0.1:${await listen(target)}`;
   proxy = createServer((req: IncomingMessage, res) => {
@@ -121,6 +126,13 @@ describe('HubNetwork', () => {
     network.configure(NO_PROXY);
     await fetchJson(network, '/4');
     expect(proxied.length).toBe(viaProxy);
+    await network.dispose();
+  });
+
+  it('passes a POST Request object with its body through the proxy', async () => {
+    const network = new HubNetwork({ ...NO_PROXY, proxy: proxyUrl }, {});
+    const response = await network.fetch(new Request(`${targetUrl}/post`, { method: 'POST', body: 'paths=a', headers: { 'content-type': 'text/plain' } }));
+    expect(await response.json()).toEqual({ path: '/post', method: 'POST', body: 'paths=a' });
     await network.dispose();
   });
 
