@@ -73,6 +73,20 @@ describe('Studio panel', function () {
     }
   });
 
+  it('rebuilds its page after being hidden, through a fresh handshake', async () => {
+    const before = (await probe())?.readyCount ?? 0;
+    // A file on disk, not an untitled one: closing it afterwards must not ask to save.
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension);
+    const file = vscode.Uri.joinPath(extension.extensionUri, 'package.json');
+    await vscode.window.showTextDocument(file, { preview: false });
+    await waitFor('the panel to be hidden', async () => ((await probe())?.visible === false ? true : undefined));
+    await vscode.commands.executeCommand(OPEN_PANEL_COMMAND);
+    await waitFor('a new ready handshake', async () => (((await probe())?.readyCount ?? 0) > before ? true : undefined));
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
+    await vscode.window.tabGroups.close(tabs);
+  });
+
   it('reveals the same panel when opened again', async () => {
     await vscode.commands.executeCommand(OPEN_PANEL_COMMAND);
     await vscode.commands.executeCommand(OPEN_PANEL_COMMAND);
