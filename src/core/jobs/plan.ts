@@ -1,4 +1,5 @@
-import { freeSpace, type HfCache } from '../cache';
+import { freeSpace, safeRepoPath, type HfCache } from '../cache';
+import { MistudioError, isMistudioError } from '../errors';
 import type { HubClient, RepoFile } from '../hub';
 import { compilePatterns } from '../patterns';
 import { validateRepoId, validateRevision, type RepoRef } from '../repo';
@@ -46,6 +47,9 @@ export async function planDownload(
       }),
   );
   const files = allFiles.filter((f) => matches(f.path));
+  // The listing check lets through names the cache cannot hold (control characters, over-long names, dot runs);
+  // refuse them before any byte moves, not after the file was fetched and its link failed.
+  for (const f of files) refuseUnsafePath(ref, f.path);
   const uniqueMissing = new Map<string, number>();
   for (const f of files) if (!f.cached) uniqueMissing.set(f.blobId, f.size);
   return {
@@ -61,4 +65,13 @@ export async function planDownload(
     freeBytes: await measureFreeSpace(cache.root),
     cacheRoot: cache.root,
   };
+}
+
+function refuseUnsafePath(ref: RepoRef, filePath: string): void {
+  try {
+    safeRepoPath(filePath);
+  } catch (err) {
+    if (!isMistudioError(err)) throw err;
+    throw new MistudioError('UnsafePath', `Refusing a file from ${ref.repoId}: ${err.message}`, { repoId: ref.repoId, path: filePath }, { cause: err });
+  }
 }
