@@ -4,7 +4,7 @@ import type { Event } from './events';
 import type { HubSearchResult, HubUser, RepoInfo, SearchOptions } from './hub';
 import type { ProgressSnapshot } from './progress';
 import type { RepoKind, RepoRef } from './repo';
-import type { RetryOptions } from './transfer';
+import type { OpenPartialFile, RetryOptions } from './transfer';
 
 /** Where a line of the engine's log goes (the extension's LogOutputChannel, the CLI's stderr in --verbose). */
 export interface Logger {
@@ -55,6 +55,8 @@ export interface TransferTuning {
   readonly retry?: RetryOptions;
   /** Parts of one file are never smaller than this. Default 16 MiB. */
   readonly minPartBytes?: number;
+  /** Opens partial files; test-only seam so suites can make writes fail (ENOSPC) through the whole stack. */
+  readonly openFile?: OpenPartialFile;
 }
 
 export interface DownloadRequest {

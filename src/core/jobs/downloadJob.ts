@@ -194,6 +194,7 @@ async function transferFile(
       ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
       ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
       ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
+      ...(deps.transfer?.openFile ? { openFile: deps.transfer.openFile } : {}),
       signal,
       ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
       onProgress: (delta) => {
