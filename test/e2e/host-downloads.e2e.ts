@@ -85,8 +85,9 @@ async function widenSidebar(page: Page, pixels: number): Promise<void> {
   await page.mouse.down();
   await page.mouse.move(x + pixels, y, { steps: 8 });
   await page.mouse.up();
-  // Away from the edge, so the sash is not highlighted in the screenshot.
-  await page.mouse.move(x + pixels + 400, y + 100);
+  // Click the empty editor area: no highlighted sash, no focus outline in the screenshot; then let the hover fade.
+  await page.mouse.click(x + pixels + 400, y + 100);
+  await page.waitForTimeout(600);
 }
 
 function treeRow(page: Page, text: string): Locator {
