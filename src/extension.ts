@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { catalogFileFor } from './host/catalogLocation';
 import type { CatalogChange } from './core/catalog';
 import { describeError } from './core/errors';
 import type { Event } from './core/events';
@@ -30,7 +31,7 @@ import type { RepoKind } from './core/repo';
 export interface MistudioApi {
   /** Where the catalog and other per-workspace state live (global storage when no folder is open). */
   readonly storageUri: vscode.Uri;
-  /** The catalog file, `<storageUri>/catalog.sqlite`. */
+  /** The catalog file in workspace storage (see catalogFileFor: stable across window reloads). */
   readonly catalogUri: vscode.Uri;
   /** The engine: catalog queries, plan / enqueue / cancel / pause / resume / delete. Opens it on first call. */
   studio(): Promise<StudioApi>;
@@ -52,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
   const log = vscode.window.createOutputChannel('MechInterp Studio', { log: true });
   context.subscriptions.push(log);
   const storageUri = context.storageUri ?? context.globalStorageUri;
-  const catalogUri = vscode.Uri.joinPath(storageUri, 'catalog.sqlite');
+  const catalogUri = vscode.Uri.file(catalogFileFor(storageUri.fsPath));
 
   const config = new ConfigService(log);
   const network = new HubNetwork(config.proxy);
