@@ -154,6 +154,9 @@ export interface StudioApi {
   reconcile(options?: { resumeInFlight?: boolean }): Promise<void>;
   /** Resolves when no download or cleanup is running or queued. */
   whenIdle(): Promise<void>;
-  /** Stops transfers (keeping partials, entries become paused), flushes and closes the catalog. */
+  /**
+   * Stops transfers, keeping partials and resume state; their entries stay marked in flight, so the next `reconcile()`
+   * shows them paused (or resumes them). Then flushes and closes the catalog.
+   */
   close(): Promise<void>;
 }
