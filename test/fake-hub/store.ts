@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { FakeFile, FakeRepo } from './types';
 import { parseFrontMatter } from './yaml';
 
@@ -45,12 +45,20 @@ const LFS_EXTENSIONS = /\.(safetensors|bin|parquet|pt)$/i;
 const LFS_SIZE_THRESHOLD = 10 * 1024;
 const DEFAULT_LAST_MODIFIED = '2024-05-01T12:00:00.000Z';
 
+/** Hash.update refuses more than 2^31 - 1 bytes at once; files of 2 GiB and more are hashed in slices. */
+const HASH_SLICE = 1024 * 1024 * 1024;
+
+function updateInSlices(hash: Hash, content: Buffer): Hash {
+  for (let at = 0; at < content.length; at += HASH_SLICE) hash.update(content.subarray(at, at + HASH_SLICE));
+  return hash;
+}
+
 export function gitBlobSha1(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+  return updateInSlices(createHash('sha1').update(`blob ${content.length}\0`), content).digest('hex');
 }
 
 export function sha256Hex(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
+  return updateInSlices(createHash('sha256'), content).digest('hex');
 }
 
 function lfsPointer(sha256: string, size: number): Buffer {
