@@ -18,7 +18,10 @@ export function pseudoRandomBytes(size: number, seed: string): Buffer {
 }
 
 export function sha256Hex(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
+  const hash = createHash('sha256');
+  // Hash.update takes at most 2^31 - 1 bytes at once.
+  for (let at = 0; at < content.length; at += GiB) hash.update(content.subarray(at, at + GiB));
+  return hash.digest('hex');
 }
 
 export const MiB = 1024 * 1024;

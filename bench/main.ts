@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         ctx.log(`${scenario.title} failed: ${err instanceof Error ? err.stack ?? message : message}`);
-        rows.push({ what: scenario.title, baseline: '', target: '', measured: 'error', pass: false, notes: [`The scenario failed: ${message.split('\n')[0]}`] });
+        rows.push({ what: scenario.title, baseline: '', target: '(see the issue)', measured: 'error', pass: false, notes: [`The scenario failed: ${message.split('\n')[0]}`] });
       }
     }
   } finally {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runCli } from '../src/core/cli/run';
-import { closeSharedTransferAgent, downloadFile } from '../src/core/transfer';
+import { closeSharedTransferAgent, downloadFile, openPartialFile, type OpenPartialFile } from '../src/core/transfer';
 import { measureCatalog, buildCatalog, type CatalogBuildArgs, type CatalogMeasureArgs } from './scenarios/catalogWork';
 import type { CliArgs, DownloadFileArgs, HubJsSnapshotArgs, WorkerResult } from './workerTypes';
 
@@ -27,7 +27,40 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/** Wraps the real partial file to time its disk operations (the engine's own `openFile` hook). */
+function instrumentedOpen(stats: Record<string, number>): OpenPartialFile {
+  const timed = async <T>(key: string, op: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await op();
+    } finally {
+      stats[`${key}Ms`] = (stats[`${key}Ms`] ?? 0) + performance.now() - started;
+      stats[`${key}Calls`] = (stats[`${key}Calls`] ?? 0) + 1;
+    }
+  };
+  return async (filePath) => {
+    const file = await openPartialFile(filePath);
+    return {
+      write: (data, position) => {
+        stats['writeBytes'] = (stats['writeBytes'] ?? 0) + data.length;
+        return timed('write', () => file.write(data, position));
+      },
+      read: (into, position) => timed('read', async () => {
+        const n = await file.read(into, position);
+        stats['readBytes'] = (stats['readBytes'] ?? 0) + n;
+        return n;
+      }),
+      size: () => file.size(),
+      truncate: (length) => file.truncate(length),
+      sync: () => timed('sync', () => file.sync()),
+      close: () => file.close(),
+    };
+  };
+}
+
 async function downloadOne(args: DownloadFileArgs): Promise<Record<string, unknown>> {
+  const io: Record<string, number> = {};
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const result = await downloadFile({
     url: args.url,
@@ -36,9 +69,12 @@ async function downloadOne(args: DownloadFileArgs): Promise<Record<string, unkno
     size: args.size,
     ...(args.verify !== false ? { expectedHash: { algorithm: 'sha256' as const, hex: args.sha256 } } : {}),
     ...(args.connections !== undefined ? { connections: args.connections } : {}),
+    openFile: instrumentedOpen(io),
   });
   const ms = performance.now() - started;
-  return { ms, bytesTransferred: result.bytesTransferred };
+  const cpu = process.cpuUsage(cpuBefore);
+  // User + system time of every thread of the process (main, libuv pool, V8 helpers).
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, io, bytesTransferred: result.bytesTransferred };
 }
 
 async function cli(args: CliArgs): Promise<Record<string, unknown>> {
