@@ -43,9 +43,10 @@ function fullDisk(quota: number): { openFile: OpenPartialFile; failures: () => n
       sync: () => real.sync(),
       close: () => real.close(),
       async write(data, position) {
+        // Reserved before the await: parallel parts write at the same time and must share one quota.
         const fits = Math.max(0, Math.min(data.length, quota - used));
-        if (fits > 0) await real.write(data.subarray(0, fits), position);
         used += fits;
+        if (fits > 0) await real.write(data.subarray(0, fits), position);
         if (fits < data.length) {
           failures += 1;
           throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
@@ -97,8 +98,8 @@ describe('disk full through the whole stack (Studio → download job → transfe
   }
 
   /** Fails mid-file, checks what is kept, reopens the catalog, frees the disk and resumes; returns the kept bytes. */
-  async function fillThenFree(options: { quota: number; connections: number }): Promise<Array<[number, number]>> {
-    hub = await startFakeHub({ repos: [repo] });
+  async function fillThenFree(options: { quota: number; connections: number; bytesPerSecond?: number }): Promise<Array<[number, number]>> {
+    hub = await startFakeHub({ repos: [repo], ...(options.bytesPerSecond ? { cdnBytesPerSecondPerConnection: options.bytesPerSecond } : {}) });
     home = scratch('disk');
     const disk = fullDisk(options.quota);
     const tuning = { maxConnectionsPerFile: options.connections, transfer: { openFile: disk.openFile, minPartBytes: 128 * 1024 } };
@@ -160,7 +161,8 @@ describe('disk full through the whole stack (Studio → download job → transfe
   });
 
   it('ENOSPC while parallel ranges stream: every part keeps its ranges, resume fetches only the gaps', async () => {
-    const kept = await fillThenFree({ quota: 512 * 1024, connections: 4 });
+    // Capped per connection, so all four parts are streaming when the disk fills.
+    const kept = await fillThenFree({ quota: 512 * 1024, connections: 4, bytesPerSecond: 512 * 1024 });
     expect(kept.length).toBeGreaterThan(1);
   });
 

@@ -88,7 +88,8 @@ const repos: FakeRepo[] = [
   },
 ];
 
-type Phase = 'plan' | 'mid' | 'complete';
+/** 'mid-late' waits long enough for a checkpoint to reach the catalog first, so the next run has bytes to resume. */
+type Phase = 'plan' | 'mid' | 'mid-late' | 'complete';
 
 /** Observed state after a kill: what the process was doing when it died. */
 type Landed = 'planning' | 'mid-file' | 'completion' | 'rerun of a ready repo';
@@ -198,18 +199,34 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
     if (phase === 'plan') {
       fire = await until(() => hub.requests.some((r) => r.server === 'hub' && stalledApi.test(r.url)), () => exited, 5);
       if (fire) await sleep(rng.int(0, 120));
-    } else if (phase === 'mid') {
+    } else if (phase === 'mid' || phase === 'mid-late') {
       fire = await until(() => hub.bytesSent({ server: 'cdn' }) > 0, () => exited, 5);
-      if (fire) await sleep(rng.int(50, 2_200));
+      if (fire) await sleep(phase === 'mid' ? rng.int(50, 2_200) : rng.int(1_600, 2_400));
     } else {
-      // Right at completion: the last blob has just been renamed into place; links, ref and catalog are next.
-      fire = await until(() => blobIds.every((id) => fs.existsSync(path.join(folder, 'blobs', id))), () => exited, 2);
-      if (fire) await sleep(rng.int(0, 8));
+      // Right at completion: the last blob has just been renamed into place; links, ref and catalog are next. The
+      // rename is caught by inotify and the kill sent from its handler, so it lands inside that short window.
+      const allPlaced = (): boolean => blobIds.every((id) => fs.existsSync(path.join(folder, 'blobs', id)));
+      const blobsDir = path.join(folder, 'blobs');
+      await until(() => fs.existsSync(blobsDir), () => exited, 5);
+      if (!exited) {
+        const watcher = fs.watch(blobsDir, () => {
+          if (!exited && allPlaced()) child.kill('SIGKILL');
+        });
+        fire = await until(allPlaced, () => exited, 2);
+        watcher.close();
+      }
     }
     if (!exited) child.kill('SIGKILL');
     const { code, signal } = await exit;
     hub.setFaults([]);
     return { code, signal, stdout, stderr, killed: signal === 'SIGKILL' };
+  }
+
+  /** Kept partials this run continued with a Range request from where the checkpoint ended. */
+  function countResumes(ranges: ReadonlyArray<{ file: string; from: number }>): number {
+    return ranges.filter((r) =>
+      hub.requests.some((q) => q.server === 'cdn' && q.url.split('?')[0]!.endsWith(`/${r.file}`) && String(q.headers.range ?? '').startsWith(`bytes=${r.from}-`)),
+    ).length;
   }
 
   function classify(repo: FakeRepo, cdnBytes: number, wasReady: boolean): Landed {
@@ -223,13 +240,18 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
 
   it(`${KILLS} SIGKILLs: every run resumes, every file ends verified, no entry is lost or duplicated`, { timeout: 180_000 }, async () => {
     const where = `(seed ${seed})`;
-    // Per repo: a few kills while planning or mid-file, then one right at completion.
+    // Per repo, in a seeded order: a kill while planning, one after a checkpoint, a few more anywhere before the end,
+    // then one right at completion.
     const schedule = new Map<FakeRepo, Phase[]>(
-      repos.map((repo) => [repo, [...Array.from({ length: rng.int(3, 5) }, (): Phase => (rng.chance(0.3) ? 'plan' : 'mid')), 'complete']]),
+      repos.map((repo) => {
+        const extra = Array.from({ length: rng.int(2, 3) }, (): Phase => (rng.chance(0.3) ? 'plan' : 'mid'));
+        return [repo, [...rng.shuffle<Phase>(['plan', 'mid-late', ...extra]), 'complete']];
+      }),
     );
     const landed: Record<Landed, number> = { planning: 0, 'mid-file': 0, completion: 0, 'rerun of a ready repo': 0 };
     const everSeen = new Map<string, CatalogEntry['status']>();
     let resumesObserved = 0;
+    let completionMisses = 0;
     let kills = 0;
     let cursor = 0;
     let attempts = 0;
@@ -250,10 +272,7 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
 
       // Resume: nothing the catalog recorded as kept is fetched again, whether or not this run was killed.
       expect(cdnBytes, `${label}: CDN bytes`).toBeLessThanOrEqual(bound);
-      for (const r of ranges) {
-        const resumed = hub.requests.some((q) => q.server === 'cdn' && q.url.split('?')[0]!.endsWith(`/${r.file}`) && String(q.headers.range ?? '').startsWith(`bytes=${r.from}-`));
-        if (resumed) resumesObserved += 1;
-      }
+      resumesObserved += countResumes(ranges);
 
       if (run.killed) {
         kills += 1;
@@ -267,6 +286,7 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
         expect(run.code, label).toBe(0);
         expect(run.stdout.trim(), label).toContain(repoFolder(home.cacheRoot, repo.kind, repo.id));
         if (phase !== 'complete') cursor += 1;
+        else completionMisses += 1;
       }
       tally.scenarios += 1;
 
@@ -297,9 +317,10 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
 
     // Finish every repo with one clean run each: resumes, ends verified, leaves no partial.
     for (const repo of repos) {
-      const { bound } = resumeBound(repo, (await catalogOnDisk()).kept);
+      const { bound, ranges } = resumeBound(repo, (await catalogOnDisk()).kept);
       hub.resetStats();
       const run = await runNode(downloadArgs(repo), env);
+      resumesObserved += countResumes(ranges);
       expect(run.stderr, `${repo.id} ${where}`).not.toMatch(/error/i);
       expect(run.code, `${repo.id} ${where}`).toBe(0);
       expect(hub.bytesSent({ server: 'cdn' }), `${repo.id}: final run CDN bytes ${where}`).toBeLessThanOrEqual(bound);
@@ -313,7 +334,7 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
     expect(audit.problems).toEqual([]);
     expect([...audit.partials.keys()], `partials left ${where}`).toEqual([]);
 
-    console.log(`[robustness] killCli: ${kills} kills in ${attempts} attempts, landed ${JSON.stringify(landed)}, ${resumesObserved} Range resumes ${where}`);
+    console.log(`[robustness] killCli: ${kills} kills in ${attempts} attempts, landed ${JSON.stringify(landed)}, ${completionMisses} completion kills too late, ${resumesObserved} Range resumes ${where}`);
     expect(kills).toBe(KILLS);
     expect(landed.planning, `kills while planning ${where}`).toBeGreaterThan(0);
     expect(landed['mid-file'], `kills mid-file ${where}`).toBeGreaterThan(0);
