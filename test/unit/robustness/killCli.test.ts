@@ -27,7 +27,7 @@ import { createTally, writeTally } from './summary';
 
 const KILLS = 20;
 /** Slow enough that a second of transfer (one checkpoint) is a fraction of a file, fast enough for ~60 s in all. */
-const CDN_BYTES_PER_SECOND = 256 * 1024;
+const CDN_BYTES_PER_SECOND = 160 * 1024;
 
 const repos: FakeRepo[] = [
   {
@@ -285,8 +285,12 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
         expect(run.stderr, label).not.toMatch(/error/i);
         expect(run.code, label).toBe(0);
         expect(run.stdout.trim(), label).toContain(repoFolder(home.cacheRoot, repo.kind, repo.id));
-        if (phase !== 'complete') cursor += 1;
-        else completionMisses += 1;
+        if (phase === 'complete') completionMisses += 1;
+        else {
+          // Done before its kill: its remaining kills would only rerun a ready repo.
+          phases.length = 0;
+          cursor += 1;
+        }
       }
       tally.scenarios += 1;
 
