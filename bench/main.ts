@@ -65,7 +65,9 @@ async function main(): Promise<void> {
     load.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
-  const markdown = renderResults({ rows, quick: args.quick, machine: machineNotes(load.summary()), durationMs: Date.now() - started, only: args.only });
+  const analysisFile = path.join(repoRoot, 'bench', 'analysis.md');
+  const analysis = fs.existsSync(analysisFile) ? fs.readFileSync(analysisFile, 'utf8') : undefined;
+  const markdown = renderResults({ rows, quick: args.quick, machine: machineNotes(load.summary()), durationMs: Date.now() - started, only: args.only, analysis });
   const out = args.out ?? path.join(repoRoot, 'bench', args.quick || args.only ? 'results.partial.md' : 'results.md');
   fs.writeFileSync(out, markdown);
   process.stdout.write(markdown);
