@@ -32,7 +32,7 @@ export class Summary {
         this.failures.push({ title: 'test runner crashed', error: event.error });
         break;
       case 'phase-end':
-        process.stdout.write(`  … reloading the window for ${event.afterReload} after-reload test(s)\n`);
+        process.stdout.write(`  … ${event.next === 'reload' ? 'reloading the window' : 'killing the extension host (SIGKILL)'} for ${event.remaining} more test(s)\n`);
         break;
       case 'end':
         break;

@@ -5,8 +5,8 @@ export type SuiteEvent =
   | { type: 'fail'; title: string; durationMs: number; error: string }
   | { type: 'pending'; title: string }
   | { type: 'end'; passed: number; failed: number; pending: number; durationMs: number }
-  /** Phase 1 is over; the runner reloads the window and phase 2 (the after-reload tests) follows. */
-  | { type: 'phase-end'; passed: number; failed: number; afterReload: number; durationMs: number }
+  /** A phase is over; the runner reloads the window or kills its extension host, and the next phase follows. */
+  | { type: 'phase-end'; passed: number; failed: number; next: 'reload' | 'kill'; remaining: number; durationMs: number }
   | { type: 'crash'; error: string };
 
 export function isSuiteEvent(value: unknown): value is SuiteEvent {

@@ -12,20 +12,35 @@ export interface RunSuitesOptions {
   readonly onEvent: (event: SuiteEvent) => void;
   readonly grep?: string;
   readonly timeoutMs?: number;
-  /**
-   * Tests whose full title contains AFTER_RELOAD run in phase 2, after the runner has reloaded the window; everything
-   * else in phase 1. That is how a suite proves state survives a window reload (downloads resume, panel restores).
-   */
-  readonly phase?: 1 | 2;
+  /** Which phase runs now (see PHASES); default 1. */
+  readonly phase?: Phase;
 }
 
 export const AFTER_RELOAD = '@after-reload';
+export const AFTER_KILL = '@after-kill';
+
+/**
+ * Suites prove that state survives what users live through: tests tagged AFTER_RELOAD run in phase 2, after the
+ * runner reloaded the window; tests tagged AFTER_KILL in phase 3, after the runner SIGKILLed its own extension host
+ * (no deactivate, no flush) and VS Code started a new one. Untagged tests run in phase 1.
+ */
+export type Phase = 1 | 2 | 3;
+export type PhaseTransition = 'reload' | 'kill';
+const PHASES: ReadonlyArray<{ phase: Phase; tag?: string; reachedBy?: PhaseTransition }> = [
+  { phase: 1 },
+  { phase: 2, tag: AFTER_RELOAD, reachedBy: 'reload' },
+  { phase: 3, tag: AFTER_KILL, reachedBy: 'kill' },
+];
+
+export function phaseOf(title: string): Phase {
+  return [...PHASES].reverse().find((p) => p.tag !== undefined && title.includes(p.tag))?.phase ?? 1;
+}
 
 export interface SuitesOutcome {
   readonly passed: number;
   readonly failed: number;
-  /** Tests waiting for phase 2 (only counted in phase 1). */
-  readonly afterReload: number;
+  /** The next phase that has tests, and how the runner gets there; undefined when this was the last. */
+  readonly next?: { readonly phase: Phase; readonly by: PhaseTransition; readonly tests: number };
 }
 
 /**
@@ -38,8 +53,6 @@ export function runSuites(options: RunSuitesOptions): Promise<SuitesOutcome> {
   const phase = options.phase ?? 1;
   const mocha = new Mocha({ ui: 'bdd', timeout: options.timeoutMs ?? 60_000, color: false, reporter: 'dot' });
   if (options.grep) mocha.grep(options.grep);
-  // Within the user's grep, select the phase: phase 1 skips the after-reload tests, phase 2 runs only them.
-  const phaseFilter = (title: string): boolean => (phase === 2) === title.includes(AFTER_RELOAD);
   // Silence mocha's own reporter output inside the extension host; the harness prints the events.
   mocha.reporter(class {} as unknown as MochaType.ReporterConstructor);
   const files = fs.readdirSync(options.suitesDir).filter((f) => f.endsWith('.test.js')).sort();
@@ -48,16 +61,19 @@ export function runSuites(options: RunSuitesOptions): Promise<SuitesOutcome> {
   // Mocha's grep is one pattern; the phase split is applied by pruning tests from the loaded tree instead.
   const loader = mocha as unknown as { loadFiles: () => void };
   loader.loadFiles();
-  let afterReload = 0;
+  const later = new Map<Phase, number>();
   const prune = (suite: MochaType.Suite): void => {
     suite.tests = suite.tests.filter((t) => {
       const title = t.fullTitle();
-      if (phase === 1 && title.includes(AFTER_RELOAD) && (!options.grep || title.includes(options.grep))) afterReload++;
-      return phaseFilter(title);
+      const testPhase = phaseOf(title);
+      if (testPhase > phase && (!options.grep || title.includes(options.grep))) later.set(testPhase, (later.get(testPhase) ?? 0) + 1);
+      return testPhase === phase;
     });
     for (const child of suite.suites) prune(child);
   };
   prune(mocha.suite);
+  const nextPhase = PHASES.find((p) => p.phase > phase && (later.get(p.phase) ?? 0) > 0);
+  const next = nextPhase?.reachedBy ? { phase: nextPhase.phase, by: nextPhase.reachedBy, tests: later.get(nextPhase.phase) ?? 0 } : undefined;
   // loadFiles above already required the suites; don't load them twice.
   loader.loadFiles = () => undefined;
 
@@ -83,8 +99,8 @@ export function runSuites(options: RunSuitesOptions): Promise<SuitesOutcome> {
       });
       runner.on('end', () => {
         const durationMs = Date.now() - started;
-        options.onEvent(afterReload > 0 ? { type: 'phase-end', passed, failed, afterReload, durationMs } : { type: 'end', passed, failed, pending, durationMs });
-        resolve({ passed, failed, afterReload });
+        options.onEvent(next ? { type: 'phase-end', passed, failed, next: next.by, remaining: next.tests, durationMs } : { type: 'end', passed, failed, pending, durationMs });
+        resolve({ passed, failed, ...(next ? { next } : {}) });
       });
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
