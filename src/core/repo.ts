@@ -1,3 +1,4 @@
+import { echo } from './echo';
 import { MistudioError } from './errors';
 
 /** Models and datasets share every code path; this is the one parameter that tells them apart. */
@@ -19,7 +20,7 @@ export function validateRepoId(repoId: string): string {
   const trimmed = repoId.trim();
   const parts = trimmed.split('/');
   if (trimmed.length === 0 || parts.length > 2 || !parts.every((p) => REPO_PART.test(p))) {
-    throw new MistudioError('InvalidInput', `Invalid repo id "${truncate(repoId)}": expected "org/name" with letters, digits, '-', '_' or '.'`);
+    throw new MistudioError('InvalidInput', `Invalid repo id "${echo(repoId)}": expected "org/name" with letters, digits, '-', '_' or '.'`);
   }
   return trimmed;
 }
@@ -41,15 +42,11 @@ export function validateRevision(revision: string): string {
     r.includes('..') || r.includes('//') || r.includes('@{') || r.split('/').some((p) => p.startsWith('.')) ||
     // eslint-disable-next-line no-control-regex
     /[\u0000-\u0020\u007f~^:?*[\\]/.test(r);
-  if (bad) throw new MistudioError('InvalidInput', `Invalid revision "${truncate(revision)}": expected a branch, tag or commit`);
+  if (bad) throw new MistudioError('InvalidInput', `Invalid revision "${echo(revision)}": expected a branch, tag or commit`);
   return r;
 }
 
 export function repoUrl(endpoint: string, ref: RepoRef): string {
   const base = endpoint.replace(/\/+$/, '');
   return ref.kind === 'dataset' ? `${base}/datasets/${ref.repoId}` : `${base}/${ref.repoId}`;
-}
-
-function truncate(s: string, max = 80): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
 }

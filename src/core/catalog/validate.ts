@@ -1,3 +1,4 @@
+import { echo } from '../echo';
 import { MistudioError, type ErrorCode } from '../errors';
 import type { RepoMetadata } from '../metadata';
 import { REPO_KINDS, isCommitSha, type RepoKind } from '../repo';
@@ -35,6 +36,12 @@ const ERROR_CODES = {
   Io: true,
 } satisfies Record<ErrorCode, true>;
 
+/** A rejected value as the message shows it: quoted, control characters escaped, long values cut short. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return `"${echo(value)}"`;
+  return echo(JSON.stringify(value) ?? String(value));
+}
+
 function invalid(message: string): MistudioError {
   return new MistudioError('InvalidInput', message);
 }
@@ -44,7 +51,7 @@ export function isOneOf<T extends string>(allowed: readonly T[], value: unknown)
 }
 
 function oneOf<T extends string>(allowed: readonly T[], value: unknown, what: string): T {
-  if (!isOneOf(allowed, value)) throw invalid(`Invalid ${what} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
+  if (!isOneOf(allowed, value)) throw invalid(`Invalid ${what} ${shown(value)}: expected one of ${allowed.join(', ')}`);
   return value;
 }
 
@@ -62,14 +69,14 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 export function checkErrorCode(value: unknown): ErrorCode | null {
   if (value === null) return null;
-  if (!isErrorCode(value)) throw invalid(`Invalid error code ${JSON.stringify(value)}`);
+  if (!isErrorCode(value)) throw invalid(`Invalid error code ${shown(value)}`);
   return value;
 }
 
 /** Byte counts, file counts, attempts, paging: whole numbers from 0 up to 2^53. */
 export function checkCount(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalid(`Invalid ${what} ${String(value)}: expected a whole number ≥ 0`);
+    throw invalid(`Invalid ${what} ${shown(value)}: expected a whole number ≥ 0`);
   }
   return value;
 }
@@ -87,7 +94,7 @@ export function checkOptionalText(value: unknown, what: string): string | null {
 
 export function checkCommit(value: unknown): string | null {
   if (value === null) return null;
-  if (typeof value !== 'string' || !isCommitSha(value)) throw invalid(`Invalid commit ${JSON.stringify(value)}: expected 40 lowercase hex digits`);
+  if (typeof value !== 'string' || !isCommitSha(value)) throw invalid(`Invalid commit ${shown(value)}: expected 40 lowercase hex digits`);
   return value;
 }
 
@@ -95,19 +102,19 @@ const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export function checkGitSha1(value: unknown): string {
-  if (typeof value !== 'string' || !HEX40.test(value)) throw invalid(`Invalid git blob id ${JSON.stringify(value)}: expected 40 lowercase hex digits`);
+  if (typeof value !== 'string' || !HEX40.test(value)) throw invalid(`Invalid git blob id ${shown(value)}: expected 40 lowercase hex digits`);
   return value;
 }
 
 export function checkSha256(value: unknown): string | null {
   if (value === null) return null;
-  if (typeof value !== 'string' || !HEX64.test(value)) throw invalid(`Invalid sha256 ${JSON.stringify(value)}: expected 64 lowercase hex digits`);
+  if (typeof value !== 'string' || !HEX64.test(value)) throw invalid(`Invalid sha256 ${shown(value)}: expected 64 lowercase hex digits`);
   return value;
 }
 
 export function checkBlobId(value: unknown): string {
   if (typeof value !== 'string' || !(HEX40.test(value) || HEX64.test(value))) {
-    throw invalid(`Invalid blob id ${JSON.stringify(value)}: expected a git sha1 or an LFS sha256`);
+    throw invalid(`Invalid blob id ${shown(value)}: expected a git sha1 or an LFS sha256`);
   }
   return value;
 }
@@ -117,7 +124,7 @@ export function checkRepoPath(value: unknown): string {
   const p = checkText(value, 'file path');
   const parts = p.split('/');
   if (p.startsWith('/') || p.includes('\\') || parts.some((part) => part === '' || part === '.' || part === '..')) {
-    throw new MistudioError('UnsafePath', `Unsafe file path ${JSON.stringify(p)}: expected a relative path inside the repo`, { path: p });
+    throw new MistudioError('UnsafePath', `Unsafe file path ${shown(p)}: expected a relative path inside the repo`, { path: p });
   }
   return p;
 }

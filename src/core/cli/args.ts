@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { echo } from '../echo';
 import { MistudioError } from '../errors';
 import type { RepoKind } from '../repo';
 
@@ -71,14 +72,13 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') return { command: 'help' };
   if (!isCommand(name)) {
-    throw new MistudioError('InvalidInput', `unknown command "${truncate(name)}" (expected download, list, rm or scan; see mistudio --help)`);
+    throw new MistudioError('InvalidInput', `unknown command "${echo(name, 60)}" (expected download, list, rm or scan; see mistudio --help)`);
   }
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options: { ...COMMON, ...PER_COMMAND[name] }, allowPositionals: true, strict: true });
   } catch (err) {
-    // node:util's messages are already one clear line, e.g. "Unknown option '--frobnicate'".
-    throw new MistudioError('InvalidInput', `${name}: ${(err as Error).message.split('\n')[0] ?? 'invalid arguments'}`);
+    throw new MistudioError('InvalidInput', `${name}: ${parseArgsMessage(err)}`);
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (v.help === true) return { command: 'help' };
@@ -92,7 +92,7 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
   const positionals = parsed.positionals;
   const expectPositionals = (count: number, what: string): void => {
     if (positionals.length < count) throw new MistudioError('InvalidInput', `${name}: missing ${what}`);
-    if (positionals.length > count) throw new MistudioError('InvalidInput', `${name}: unexpected argument "${truncate(positionals[count] ?? '')}"`);
+    if (positionals.length > count) throw new MistudioError('InvalidInput', `${name}: unexpected argument "${echo(positionals[count] ?? '', 60)}"`);
   };
   switch (name) {
     case 'download':
@@ -131,9 +131,11 @@ function isCommand(name: string): name is CommandName {
   return name === 'download' || name === 'list' || name === 'rm' || name === 'scan';
 }
 
-function truncate(s: string, max = 60): string {
-  // Control characters would garble the one-line message.
-  // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+/**
+ * node:util's messages are one line, e.g. "Unknown option '--frobnicate'", but they quote the offending argument
+ * whole (twice, with the hint): a 10 KB option would be echoed twice over, escape sequences included.
+ */
+function parseArgsMessage(err: unknown): string {
+  const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] || 'invalid arguments';
+  return echo(first.replace(/'([^']{61,})'/g, (_quoted, arg: string) => `'${echo(arg, 60)}'`), 240);
 }

@@ -1,4 +1,5 @@
 import { datasetInfo, listDatasets, listFiles, listModels, modelInfo, parseSafetensorsMetadata } from '@huggingface/hub';
+import { echo } from '../echo';
 import { MistudioError, throwIfAborted } from '../errors';
 import type { DatasetMetadata, ModelMetadata, RepoMetadata } from '../metadata';
 import { validateRepoId, validateRevision, type RepoKind, type RepoRef } from '../repo';
@@ -209,7 +210,7 @@ export class HubClient {
       const response = await fetch(this.fileUrl(clean, commit, path));
       if (!response.ok) throw httpError(await failureOf(response), this.context({ ref: clean, revision: commit, path }));
       const declared = Number(response.headers.get('content-length'));
-      const tooBig = (): MistudioError => new MistudioError('InvalidInput', `${path} in ${repoId} is larger than ${maxBytes} bytes`, { repoId, path });
+      const tooBig = (): MistudioError => new MistudioError('InvalidInput', `${echo(path, 120)} in ${repoId} is larger than ${maxBytes} bytes`, { repoId, path });
       if (Number.isFinite(declared) && declared > maxBytes) {
         await response.body?.cancel();
         throw tooBig();

@@ -1,3 +1,4 @@
+import { echo } from '../echo';
 import { MistudioError } from '../errors';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -25,6 +26,5 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function invalid(value: string): MistudioError {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return new MistudioError('InvalidInput', `Invalid Hub endpoint "${shown}": expected an http(s) URL such as ${DEFAULT_HUB_ENDPOINT}`);
+  return new MistudioError('InvalidInput', `Invalid Hub endpoint "${echo(value)}": expected an http(s) URL such as ${DEFAULT_HUB_ENDPOINT}`);
 }

@@ -1,5 +1,6 @@
 import { HubApiError } from '@huggingface/hub';
 import { MistudioError, cancelled, describeError } from '../errors';
+import { echo } from '../echo';
 import { repoUrl, type RepoRef } from '../repo';
 
 /** What an error response from the Hub said; headers carry the machine-readable part. */
@@ -72,10 +73,10 @@ export function httpError(failure: FailedResponse, ctx: CallContext): MistudioEr
     return new MistudioError('RepoNotFound', `${subject(ref)} not found on ${ctx.endpoint} (${hint})`, base);
   }
   if (errorCode === 'RevisionNotFound' && ref) {
-    return new MistudioError('RevisionNotFound', `Revision "${ctx.revision ?? '?'}" not found in ${ref.repoId}`, base);
+    return new MistudioError('RevisionNotFound', `Revision "${echo(ctx.revision ?? '?')}" not found in ${ref.repoId}`, base);
   }
   if ((errorCode === 'EntryNotFound' || status === 404) && ref && ctx.path !== undefined) {
-    return new MistudioError('EntryNotFound', `File "${ctx.path}" not found in ${ref.repoId} at ${ctx.revision ?? 'main'}`, { ...base, path: ctx.path });
+    return new MistudioError('EntryNotFound', `File "${echo(ctx.path, 120)}" not found in ${ref.repoId} at ${echo(ctx.revision ?? 'main')}`, { ...base, path: ctx.path });
   }
   if (status === 429) {
     const wait = failure.retryAfterSeconds;
@@ -158,7 +159,7 @@ function dataMessage(err: HubApiError): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Server- or library-supplied text: its first line, escaped and cut short. */
 function oneLine(text: string): string {
-  const line = text.split('\n')[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+  return echo(text.split('\n')[0] ?? '', 200);
 }

@@ -1,3 +1,4 @@
+import { echo } from '../echo';
 import { MistudioError } from '../errors';
 
 /**
@@ -7,7 +8,8 @@ import { MistudioError } from '../errors';
 export function validateRepoFilePath(filePath: string, repoId: string): string {
   const reason = unsafeReason(filePath);
   if (reason) {
-    const shown = JSON.stringify(filePath.length > 120 ? `${filePath.slice(0, 120)}…` : filePath);
+    // JSON quoting shows backslashes and C0 controls unambiguously; echo() then escapes what JSON leaves (C1, bidi).
+    const shown = echo(JSON.stringify(filePath.length > 120 ? `${filePath.slice(0, 120)}…` : filePath), 1000);
     throw new MistudioError('UnsafePath', `Refusing file ${shown} from ${repoId}: ${reason}`, { repoId, path: filePath });
   }
   return filePath;

@@ -115,6 +115,9 @@ function oneClearLine(r: CliResult, message: RegExp, label: string): void {
   expect(lines[0], label).toMatch(message);
   // A 10 KB input is cut short in the message rather than echoed whole.
   expect(lines[0]!.length, label).toBeLessThan(300);
+  // Escape sequences and other control characters are shown escaped, never sent to the terminal.
+  // eslint-disable-next-line no-control-regex
+  expect(r.stderr.replace(/\n/g, ''), label).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   expect(hasStackTrace(r.stderr), label).toBe(false);
 }
 
