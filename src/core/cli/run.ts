@@ -6,7 +6,7 @@ import { resolveEndpoint, resolveToken } from '../hub';
 import { formatBytes } from '../progress';
 import { validateRepoId, validateRevision } from '../repo';
 import { openStudio } from '../studio';
-import type { StudioApi } from '../studioTypes';
+import type { StudioApi, StudioOptions } from '../studioTypes';
 import { parseCommand, USAGE, type CommonOptions, type ParsedCommand } from './args';
 import { entryJson, progressLine, table } from './output';
 
@@ -19,6 +19,8 @@ export interface CliIo {
   readonly wasmPath: string;
   /** Registers a Ctrl-C handler; returns its disposer. */
   readonly onInterrupt?: (handler: () => void) => () => void;
+  /** Test seam: how the studio is opened (default openStudio). */
+  readonly openStudio?: (options: StudioOptions) => Promise<StudioApi>;
 }
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -27,7 +29,8 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let command: ParsedCommand;
   try {
-    command = parseCommand(argv);
+    // Arguments are checked in full before anything is opened: a bad repo id creates no catalog folder.
+    command = checkArguments(parseCommand(argv));
   } catch (err) {
     io.stderr.write(`mistudio: error: ${describeError(err)}\n`);
     return EXIT.usage;
@@ -66,7 +69,7 @@ async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
   const cacheRoot = resolveCacheRoot({ ...(options.cacheDir ? { override: options.cacheDir } : {}), env: io.env, homedir });
   const token = await resolveToken({ ...(options.token ? { override: options.token } : {}), env: io.env, homedir });
   const catalogFile = path.resolve(options.catalog ?? io.env.MISTUDIO_CATALOG ?? defaultCatalog(io.env, homedir));
-  const studio = await openStudio({
+  const studio = await (io.openStudio ?? openStudio)({
     catalogFile,
     wasmPath: io.wasmPath,
     cacheRoot,
@@ -75,9 +78,25 @@ async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
     userAgent: 'mistudio-cli',
     onWarning: (message) => io.stderr.write(`mistudio: warning: ${message}\n`),
   });
-  // Finish what an earlier run left: interrupted cleanups run, interrupted downloads wait as paused.
-  await studio.reconcile();
+  try {
+    // Finish what an earlier run left: interrupted cleanups run, interrupted downloads wait as paused.
+    await studio.reconcile();
+  } catch (err) {
+    // The caller never sees this studio, so it cannot close it: close it here, or its catalog stays open.
+    await studio.close().catch(() => undefined);
+    throw err;
+  }
   return studio;
+}
+
+/** The repo id and revision, validated and trimmed, for the commands that take them. */
+function checkArguments(command: ParsedCommand): ParsedCommand {
+  if (command.command !== 'download' && command.command !== 'rm') return command;
+  return {
+    ...command,
+    repoId: validateRepoId(command.repoId),
+    ...(command.revision !== undefined ? { revision: validateRevision(command.revision) } : {}),
+  };
 }
 
 function defaultCatalog(env: NodeJS.ProcessEnv, homedir: string): string {
@@ -88,8 +107,8 @@ function defaultCatalog(env: NodeJS.ProcessEnv, homedir: string): string {
 async function download(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'download' }>, io: CliIo): Promise<number> {
   const request = {
     kind: cmd.kind,
-    repoId: validateRepoId(cmd.repoId),
-    ...(cmd.revision !== undefined ? { revision: validateRevision(cmd.revision) } : {}),
+    repoId: cmd.repoId,
+    ...(cmd.revision !== undefined ? { revision: cmd.revision } : {}),
     include: cmd.include,
     exclude: cmd.exclude,
   };
@@ -167,8 +186,7 @@ function list(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'list' }
 }
 
 async function remove(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'rm' }>, io: CliIo): Promise<number> {
-  const repoId = validateRepoId(cmd.repoId);
-  const revision = cmd.revision !== undefined ? validateRevision(cmd.revision) : undefined;
+  const { repoId, revision } = cmd;
   const entries = studio.catalog
     .listEntries({ kind: cmd.kind, repoId })
     .filter((e) => revision === undefined || e.revision === revision);
