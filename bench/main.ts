@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineNotes, loadSampler } from './machine';
-import { renderResults } from './results';
+import { parseRobustnessSummary, renderResults } from './results';
 import type { BenchContext, RowResult, Scenario } from './scenario';
 import { activation } from './scenarios/activation';
 import { cappedParallel } from './scenarios/cappedParallel';
@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   }
   const analysisFile = path.join(repoRoot, 'bench', 'analysis.md');
   const analysis = fs.existsSync(analysisFile) ? fs.readFileSync(analysisFile, 'utf8') : undefined;
-  const markdown = renderResults({ rows, quick: args.quick, machine: machineNotes(load.summary()), durationMs: Date.now() - started, only: args.only, analysis });
+  const robustnessFile = path.join(repoRoot, 'out', 'robustness-summary.json');
+  const robustness = fs.existsSync(robustnessFile) ? parseRobustnessSummary(fs.readFileSync(robustnessFile, 'utf8')) : undefined;
+  const markdown = renderResults({ rows, quick: args.quick, machine: machineNotes(load.summary()), durationMs: Date.now() - started, only: args.only, analysis, ...(robustness ? { robustness } : {}) });
   const out = args.out ?? path.join(repoRoot, 'bench', args.quick || args.only ? 'results.partial.md' : 'results.md');
   fs.writeFileSync(out, markdown);
   process.stdout.write(markdown);

@@ -8,6 +8,23 @@ export interface ResultsInput {
   readonly durationMs: number;
   /** Hand-written analysis of the misses (bench/analysis.md), appended as it is. */
   readonly analysis?: string;
+  /** The crash / fault suites' tally (out/robustness-summary.json, written by `npm test`), when present. */
+  readonly robustness?: RobustnessSummary;
+}
+
+export interface RobustnessSummary {
+  readonly generatedAt: string;
+  readonly totals: { readonly scenarios: number; readonly faultsInjected: number; readonly kills: number; readonly bytesVerified: number; readonly entriesLost: number };
+  readonly suites: ReadonlyArray<{ readonly suite: string; readonly scenarios: number; readonly faultsInjected: number; readonly kills: number; readonly bytesVerified: number; readonly entriesLost: number }>;
+}
+
+export function parseRobustnessSummary(text: string): RobustnessSummary | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<RobustnessSummary>;
+    return value.totals && Array.isArray(value.suites) && typeof value.generatedAt === 'string' ? (value as RobustnessSummary) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function cell(text: string): string {
@@ -39,6 +56,15 @@ export function renderResults(input: ResultsInput): string {
   for (const row of input.rows) {
     if (row.notes.length === 0) continue;
     lines.push(`**${row.what}.** ${row.notes.join(' ')}`, '');
+  }
+  if (input.robustness) {
+    const r = input.robustness;
+    lines.push('## Crash and fault suites (part of `npm test`)', '');
+    lines.push(`From \`out/robustness-summary.json\` (test/unit/robustness, ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC).`, '');
+    lines.push('| Suite | Scenarios | Faults injected | Kills | Bytes verified | Entries lost |', '|---|---|---|---|---|---|');
+    for (const s of r.suites) lines.push(`| ${cell(s.suite)} | ${s.scenarios} | ${s.faultsInjected} | ${s.kills} | ${s.bytesVerified.toLocaleString('en-US')} | ${s.entriesLost} |`);
+    const t = r.totals;
+    lines.push(`| **all** | **${t.scenarios}** | **${t.faultsInjected}** | **${t.kills}** | **${t.bytesVerified.toLocaleString('en-US')}** | **${t.entriesLost}** |`, '');
   }
   lines.push('## Machine', '');
   for (const note of input.machine) lines.push(`- ${note}`);
