@@ -28,6 +28,24 @@ export async function deleteRevision(
   throwIfAborted(signal);
   const { plan, repo, targets } = await inspect(cache, ref, commit, options, signal);
   if (repo === undefined) return { freedBytes: 0, skipped: plan.skipped };
+  // The folders it remembers are about to go; forgotten again at the end, after a download may have used them.
+  cache.forgetDirectories(ref);
+  try {
+    return await deleteInspected(cache, ref, commit, plan, repo, targets, signal);
+  } finally {
+    cache.forgetDirectories(ref);
+  }
+}
+
+async function deleteInspected(
+  cache: HfCache,
+  ref: RepoRef,
+  commit: string,
+  plan: Awaited<ReturnType<typeof inspect>>['plan'],
+  repo: string,
+  targets: Awaited<ReturnType<typeof inspect>>['targets'],
+  signal: AbortSignal | undefined,
+): Promise<{ freedBytes: number; skipped: string[] }> {
   const inRepo = (...parts: string[]): string => confined(repo, path.join(repo, ...parts));
 
   for (const name of plan.refsToRemove) {

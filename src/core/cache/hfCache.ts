@@ -51,6 +51,15 @@ export class HfCache {
   // Remembered per instance so a cache on a link-less filesystem does not retry (and fail) for every file.
   private symlinksWork = true;
   private hardlinksWork = true;
+  /**
+   * Folders below repo folders that this instance saw to be real folders (not symlinks), so that the next file in
+   * them costs neither a mkdir nor an lstat per path component. Forgotten for a repo when we delete in it, and
+   * for the whole instance when a write finds a folder gone (someone else deleted it).
+   */
+  private readonly knownDirs = new Set<string>();
+  /** Folders whose new entries (links, folders) are not yet fsync'd; see syncDirectories. */
+  private readonly unsyncedDirs = new Set<string>();
+  private readonly dirSyncs = new Map<string, Promise<void>>();
 
   constructor(root: string, options: HfCacheOptions = {}) {
     if (typeof root !== 'string' || root.trim() === '') throw new MistudioError('InvalidInput', 'Cache root is empty');
@@ -131,7 +140,72 @@ export class HfCache {
     await fsyncDir(path.dirname(dest));
   }
 
-  async linkSnapshotFile(ref: RepoRef, commit: string, relPath: string, blobId: string): Promise<Materialization> {
+  /**
+   * Places one snapshot file. With `deferDirSync`, the folder holding the new link is fsync'd later, by
+   * syncDirectories, once for many links (one fsync per link made each small file pay for a journal commit).
+   */
+  async linkSnapshotFile(
+    ref: RepoRef,
+    commit: string,
+    relPath: string,
+    blobId: string,
+    options: { deferDirSync?: boolean } = {},
+  ): Promise<Materialization> {
+    try {
+      return await this.linkSnapshotFileOnce(ref, commit, relPath, blobId, options.deferDirSync === true);
+    } catch (err) {
+      // A remembered folder was deleted under us (another tool, a cleanup): forget what we knew and try once more.
+      if (!this.forgetIfGone(err)) throw err;
+      return await this.linkSnapshotFileOnce(ref, commit, relPath, blobId, options.deferDirSync === true);
+    }
+  }
+
+  /**
+   * Makes every folder entry created with deferDirSync under this repo — and the blob renames the transfer made
+   * into blobs/ — durable. Call before anything (a ref, a "ready" entry) vouches for the snapshot.
+   */
+  async syncDirectories(ref: RepoRef): Promise<void> {
+    const repo = this.repoDir(ref);
+    const concerns = (d: string): boolean => d === repo || isStrictlyInside(repo, d) || isStrictlyInside(d, repo);
+    const dirs = [...this.unsyncedDirs].filter(concerns);
+    const blobs = path.join(repo, LAYOUT.blobs);
+    if (!dirs.includes(blobs)) dirs.push(blobs);
+    for (const dir of dirs) this.unsyncedDirs.delete(dir);
+    // A sync another download of this repo started may still run; it covers entries made before it began only.
+    await Promise.all(dirs.map((dir) => this.syncDir(dir)));
+    await Promise.all([...this.dirSyncs].filter(([d]) => concerns(d)).map(([, p]) => p));
+  }
+
+  /** Forgets remembered folders of a repo; call after deleting anything in it. */
+  forgetDirectories(ref: RepoRef): void {
+    const repo = this.repoDir(ref);
+    for (const dir of this.knownDirs) if (dir === repo || isStrictlyInside(repo, dir)) this.knownDirs.delete(dir);
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    const previous = this.dirSyncs.get(dir);
+    const run = (async (): Promise<void> => {
+      await previous;
+      await fsyncDir(dir);
+    })();
+    this.dirSyncs.set(dir, run);
+    try {
+      await run;
+    } finally {
+      if (this.dirSyncs.get(dir) === run) this.dirSyncs.delete(dir);
+    }
+  }
+
+  private forgetIfGone(err: unknown): boolean {
+    const cause = err instanceof MistudioError ? (err.cause ?? err) : err;
+    const code = errnoCode(cause);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return false;
+    const known = this.knownDirs.size;
+    this.knownDirs.clear();
+    return known > 0;
+  }
+
+  private async linkSnapshotFileOnce(ref: RepoRef, commit: string, relPath: string, blobId: string, deferDirSync: boolean): Promise<Materialization> {
     const blob = this.blobPath(ref, blobId);
     const linkPath = this.snapshotFilePath(ref, commit, relPath);
     const blobStat = await statOrUndefined(blob);
@@ -145,11 +219,25 @@ export class HfCache {
     const target = path.relative(path.dirname(linkPath), blob);
     if (existing?.isSymbolicLink() && (await fs.readlink(linkPath)) === target) return 'symlink';
 
+    if (this.symlinksWork && existing === undefined) {
+      // Nothing to replace: symlink() creates the link whole or not at all, so no temp name and rename are needed.
+      try {
+        await this.linkFs.symlink(target, linkPath);
+        if (deferDirSync) this.unsyncedDirs.add(path.dirname(linkPath));
+        else await fsyncDir(path.dirname(linkPath));
+        return 'symlink';
+      } catch (err) {
+        const code = errnoCode(err) ?? '';
+        // EEXIST: something appeared meanwhile; the replacing path below deals with it.
+        if (LINKS_UNSUPPORTED.has(code)) this.symlinksWork = false;
+        else if (code !== 'EEXIST') throw ioError(`Cannot link ${relPath}`, err, linkPath);
+      }
+    }
     if (this.symlinksWork) {
       const temp = tempPathIn(this.repoDir(ref));
       try {
         await this.linkFs.symlink(target, temp);
-        await this.renameIntoPlace(temp, linkPath);
+        await this.renameIntoPlace(temp, linkPath, deferDirSync);
         return 'symlink';
       } catch (err) {
         await fs.unlink(temp).catch(() => undefined);
@@ -163,7 +251,7 @@ export class HfCache {
       const temp = tempPathIn(this.repoDir(ref));
       try {
         await this.linkFs.link(blob, temp);
-        await this.renameIntoPlace(temp, linkPath);
+        await this.renameIntoPlace(temp, linkPath, deferDirSync);
         return 'hardlink';
       } catch (err) {
         await fs.unlink(temp).catch(() => undefined);
@@ -171,7 +259,7 @@ export class HfCache {
         this.hardlinksWork = false;
       }
     }
-    await this.copyIntoPlace(ref, blob, linkPath);
+    await this.copyIntoPlace(ref, blob, linkPath, deferDirSync);
     return 'copy';
   }
 
@@ -238,32 +326,39 @@ export class HfCache {
     return sizeOk(st.size) && (st.size === blobStat.size || (st.ino === blobStat.ino && st.dev === blobStat.dev));
   }
 
-  private async copyIntoPlace(ref: RepoRef, from: string, dest: string): Promise<void> {
+  private async copyIntoPlace(ref: RepoRef, from: string, dest: string, deferDirSync = false): Promise<void> {
     const temp = tempPathIn(this.repoDir(ref));
     try {
       await fs.copyFile(from, temp);
       await fsyncFile(temp);
-      await this.renameIntoPlace(temp, dest);
+      await this.renameIntoPlace(temp, dest, deferDirSync);
     } catch (err) {
       await fs.unlink(temp).catch(() => undefined);
       throw ioError(`Cannot copy into ${dest}`, err, dest);
     }
   }
 
-  private async renameIntoPlace(temp: string, dest: string): Promise<void> {
+  private async renameIntoPlace(temp: string, dest: string, deferDirSync = false): Promise<void> {
     await fs.rename(temp, dest);
-    await fsyncDir(path.dirname(dest));
+    if (deferDirSync) this.unsyncedDirs.add(path.dirname(dest));
+    else await fsyncDir(path.dirname(dest));
   }
 
   private async ensureDir(ref: RepoRef, dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
     this.assertNoSymlinkedParents(ref, dir, true);
+    let firstCreated: string | undefined;
     try {
-      await fs.mkdir(dir, { recursive: true });
+      firstCreated = await fs.mkdir(dir, { recursive: true });
     } catch (err) {
       throw ioError(`Cannot create folder ${dir}`, err, dir);
     }
     // Checked again once it exists: mkdir -p would have gone through a symlinked parent created meanwhile.
     this.assertNoSymlinkedParents(ref, dir, true);
+    // Each new folder is an entry in its parent, durable only once the parent is fsync'd (with the links, later).
+    if (firstCreated !== undefined) {
+      for (let d = dir; d !== path.dirname(firstCreated) && d !== path.dirname(d); d = path.dirname(d)) this.unsyncedDirs.add(path.dirname(d));
+    }
   }
 
   /**
@@ -278,6 +373,7 @@ export class HfCache {
     let current = repo;
     for (let i = 0; i < count; i++) {
       current = path.join(current, parts[i] ?? '');
+      if (this.knownDirs.has(current)) continue;
       let st;
       try {
         st = lstatSync(current, { throwIfNoEntry: false });
@@ -287,6 +383,7 @@ export class HfCache {
       if (st === undefined) return;
       if (st.isSymbolicLink()) throw new MistudioError('UnsafePath', `Refusing to write through a symlink: ${current}`, { path: current });
       if (!st.isDirectory()) throw new MistudioError('UnsafePath', `Expected a folder but found a file: ${current}`, { path: current });
+      this.knownDirs.add(current);
     }
   }
 }

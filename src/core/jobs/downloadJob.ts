@@ -112,12 +112,19 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   deps.onTracker(tracker);
   await cache.ensureRepoLayout(ref);
 
+  // Files verified since the last write: recorded with the byte count, in one transaction about once a second, not
+  // one per file. Losing them to a crash costs nothing: their blobs are in place, and the next plan finds them.
+  const verifiedPaths: EntryFile[] = [];
   const persisted = new PersistThrottle(() => {
-    catalog.updateEntry(entryId, { bytesDone: Math.min(tracker.snapshot().bytesDone, plan.totalBytes) });
+    const paths = verifiedPaths.splice(0);
+    catalog.transaction(() => {
+      for (const p of paths) catalog.updateFile(entryId, p.path, { state: 'verified', bytesDone: p.size, doneRanges: [] });
+      catalog.updateEntry(entryId, { bytesDone: Math.min(tracker.snapshot().bytesDone, plan.totalBytes) });
+    });
   });
   try {
     const byBlob = groupByBlob(catalog.getFiles(entryId));
-    await forEachConcurrently([...byBlob.values()], deps.settings.maxConcurrentFiles, async (group) => {
+    await forEachFileConcurrently([...byBlob.values()], deps.settings.maxConcurrentFiles, async (group) => {
       // The path that carries the blob's resume state (see above); the transfer checkpoints onto it.
       let file = group.find((f) => f.state === 'partial') ?? (group[0] as EntryFile);
       try {
@@ -134,9 +141,10 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
             else await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
             // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
             tracker.add(file.size * (group.length - 1));
-            for (const f of group) catalog.updateFile(entryId, f.path, { state: 'verified', bytesDone: f.size, doneRanges: [] });
+            verifiedPaths.push(...group);
+            persisted.maybe();
           }
-          for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId);
+          for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId, { deferDirSync: true });
         });
       } catch (err) {
         jobAbort.abort(err);
@@ -151,6 +159,9 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   }
   throwIfAborted(signal);
 
+  // The links (fsync'd once per folder, not per link) and the blobs' renames are durable before a ref or a ready
+  // entry vouches for them.
+  await cache.syncDirectories(ref);
   if (entry.revision !== plan.commit) await cache.writeRef(ref, entry.revision, plan.commit);
   const meta = await metadata;
   tracker.complete();
@@ -269,6 +280,32 @@ class PersistThrottle {
       // The entry may be gone (deleted while downloading); nothing to persist then.
     }
   }
+}
+
+/** At or above this size a file is bandwidth-bound (and gets parallel ranges); below it, per-file work dominates. */
+const LARGE_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Runs the blob groups with large files first (the longest transfers start at once) in `maxConcurrentFiles` lanes,
+ * and the small ones beside them in twice as many: a small file is a few requests and syscalls, so more of them
+ * in flight hide each other's round trips without adding bandwidth pressure.
+ */
+async function forEachFileConcurrently(
+  groups: readonly EntryFile[][],
+  maxConcurrentFiles: number,
+  worker: (group: EntryFile[]) => Promise<void>,
+): Promise<void> {
+  const isLarge = (g: EntryFile[]): boolean => (g[0]?.size ?? 0) >= LARGE_FILE_BYTES;
+  const large = groups.filter(isLarge).sort((a, b) => (b[0]?.size ?? 0) - (a[0]?.size ?? 0));
+  const small = groups.filter((g) => !isLarge(g));
+  const outcomes = await Promise.allSettled([
+    forEachConcurrently(large, maxConcurrentFiles, worker),
+    forEachConcurrently(small, 2 * maxConcurrentFiles, worker),
+  ]);
+  // The worker aborts the job on its first failure, so the other lane ends cancelled: report the real cause.
+  const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+  const cause = failures.find((e) => !isCancellation(e)) ?? failures[0];
+  if (failures.length > 0) throw cause;
 }
 
 function requireEntry(catalog: Catalog, entryId: string): CatalogEntry {
