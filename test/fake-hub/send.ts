@@ -24,9 +24,24 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
   return { status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: Buffer.from(JSON.stringify(value)) };
 }
 
-/** An error as the Hub words it: status, X-Error-Code / X-Error-Message headers and a JSON `error` body. */
+/**
+ * An error as the Hub words it: status, X-Error-Code / X-Error-Message headers and a JSON `error` body.
+ * The body carries the message exactly; the header carries it as far as a header can (see headerSafe).
+ */
 export function errorReply(status: number, message: string, code?: string, extra: Record<string, string> = {}): Reply {
-  return jsonReply(status, { error: message }, { ...(code ? { 'X-Error-Code': code } : {}), 'X-Error-Message': message, ...extra });
+  return jsonReply(status, { error: message }, { ...(code ? { 'X-Error-Code': code } : {}), 'X-Error-Message': headerSafe(message), ...extra });
+}
+
+/** What node:http refuses in a header value (it throws, and the connection dies without an answer). */
+const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/gu;
+
+/**
+ * A header value node:http will send: text beyond Latin-1 (a revision "branch/名前", echoed in an error) and
+ * control characters are percent-encoded as UTF-8, so the answer still arrives with its status and code.
+ */
+export function headerSafe(value: string): string {
+  // A lone surrogate has no UTF-8 form (encodeURIComponent throws): send U+FFFD's bytes instead.
+  return value.replace(UNSENDABLE, (c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '%EF%BF%BD' : encodeURIComponent(c)));
 }
 
 /** The reply an early fault ('status' / 'not-found') stands for. */
@@ -103,6 +118,7 @@ export async function send(ctx: SendContext, reply: Reply): Promise<void> {
   }
 
   record.status = status;
+  for (const [name, value] of Object.entries(headers)) headers[name] = headerSafe(value);
   res.writeHead(status, headers);
   if (isHead) {
     res.end();

@@ -53,6 +53,15 @@ describe('errors and auth', () => {
     expect(search).toEqual([]);
   });
 
+  it('a unicode revision echoed in an error still gets its answer: header percent-encoded, body exact', async () => {
+    const revision = 'branch/名前-\u0001-😀';
+    const res = await fetch(`${hub.url}/api/models/mistudio-demo/tiny-gpt2/revision/${encodeURIComponent(revision)}`);
+    expect(errorOf(res)).toEqual({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${encodeURIComponent(revision)}`.replace('%2F', '/') });
+    expect(await res.json()).toEqual({ error: `Invalid rev id: ${revision}` });
+    const resolve = await fetch(`${hub.url}/mistudio-demo/tiny-gpt2/resolve/${encodeURIComponent('ブランチ')}/config.json`);
+    expect(errorOf(resolve)).toMatchObject({ status: 404, code: 'RevisionNotFound' });
+  });
+
   it('unknown revision: 404 RevisionNotFound; unknown file: 404 EntryNotFound', async () => {
     expect(errorOf(await fetch(`${hub.url}/api/models/mistudio-demo/tiny-gpt2/revision/nope`))).toMatchObject({ status: 404, code: 'RevisionNotFound' });
     expect(errorOf(await fetch(`${hub.url}/mistudio-demo/tiny-gpt2/resolve/nope/config.json`))).toMatchObject({ status: 404, code: 'RevisionNotFound' });

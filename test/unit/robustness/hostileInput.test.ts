@@ -91,11 +91,8 @@ const HOSTILE_REVISIONS = [
   ' ',
 ];
 
-/**
- * Valid ref names (git allows unicode) that the Hub does not have: not refused, but "not found", nothing written.
- * Latin-1 only: the fake hub echoes the revision in an X-Error-Message header, which cannot carry other characters.
- */
-const ABSENT_REVISIONS = [`ünïcode-${M}`, `branch/çà-${M}`];
+/** Valid ref names (git allows unicode) that the Hub does not have: not refused, but "not found", nothing written. */
+const ABSENT_REVISIONS = [`ünïcode-${M}`, `branch/名前-${M}`, `branch/çà-😀-${M}`];
 
 /** File paths a malicious Hub (or mirror) could list; each must be refused before anything is written. */
 const HOSTILE_HUB_PATHS = [
