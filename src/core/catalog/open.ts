@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
+import { echo } from '../echo';
 import { MistudioError, describeError } from '../errors';
 import { Catalog } from './catalog';
 import {
@@ -48,8 +49,9 @@ export class CatalogTooNewError extends MistudioError {
 
 /**
  * Opens (or creates) the catalog. A file that is not a readable catalog is moved aside to
- * "<name>.corrupt-<timestamp>" and a fresh catalog starts (reported through onWarning); a catalog from a newer
- * version is refused with CatalogTooNewError and left as it is.
+ * "<name>.corrupt-<timestamp>" and a fresh catalog starts (reported through onWarning) — if it is plausibly a
+ * damaged catalog (see refuseUnlessOurs); any other file is refused with InvalidInput and left untouched. A catalog
+ * from a newer version is refused with CatalogTooNewError and left as it is.
  */
 export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog> {
   const saveDelayMs = options.saveDelayMs ?? 250;
@@ -86,6 +88,7 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog>
     if ('db' in loaded) {
       db = loaded.db;
     } else {
+      refuseUnlessOurs(file, bytes, loaded);
       const movedTo = await moveAside(fs, file, new Date());
       warn(`The catalog ${file} could not be read (${loaded.problem}); it was moved to ${movedTo} and a new, empty catalog was started.`);
       db = new SQL.Database();
@@ -125,7 +128,31 @@ function createCatalog(
   }
 }
 
-type LoadedImage = { db: Database } | { problem: string };
+type LoadedImage = { db: Database } | { problem: string; foreignDatabase?: true };
+
+/** What every catalog we create is called (the CLI's default and the extension's): catalog.sqlite. */
+const CATALOG_NAME = 'catalog.sqlite';
+const CATALOG_EXTENSION = '.sqlite';
+const SQLITE_HEADER = Buffer.from('SQLite format 3\u0000', 'latin1');
+
+/**
+ * Moving an unreadable file aside is for a damaged catalog; a file the user named by mistake (`--catalog notes.txt`,
+ * their own database) must not be renamed. The rule, on a non-empty file that did not load:
+ * - starts with the SQLite header but is torn or damaged → ours, damaged (we only ever write SQLite there): move aside;
+ * - a healthy SQLite database of another program → move aside only under our own name "catalog.sqlite";
+ * - no SQLite header at all → move aside only when named "*.sqlite", the extension every catalog has;
+ * anything else is refused, untouched.
+ */
+function refuseUnlessOurs(file: string, bytes: Uint8Array, loaded: { problem: string; foreignDatabase?: true }): void {
+  const name = path.basename(file).toLowerCase();
+  const hasHeader = bytes.byteLength >= SQLITE_HEADER.length && SQLITE_HEADER.every((b, i) => bytes[i] === b);
+  const ours = loaded.foreignDatabase ? name === CATALOG_NAME : hasHeader || path.extname(name) === CATALOG_EXTENSION;
+  if (ours) return;
+  const what = loaded.foreignDatabase ? 'another program’s SQLite database' : 'not a SQLite database';
+  throw new MistudioError('InvalidInput', `Refusing to use ${echo(file, 200)} as the catalog: it is ${what}; the file was left untouched. Choose another catalog file.`, {
+    path: file,
+  });
+}
 
 /** Opens the bytes as a database and checks they are a whole catalog this version can read. */
 function loadImage(SQL: SqlJsStatic, bytes: Uint8Array, file: string, supportedVersion: number): LoadedImage {
@@ -144,7 +171,7 @@ function loadImage(SQL: SqlJsStatic, bytes: Uint8Array, file: string, supportedV
     const version = readUserVersion(db);
     if (applicationId !== CATALOG_APPLICATION_ID && (objectCount > 0 || version > 0)) {
       db.close();
-      return { problem: 'not a MechInterp Studio catalog' };
+      return { problem: 'not a MechInterp Studio catalog', foreignDatabase: true };
     }
     if (version > supportedVersion) {
       db.close();

@@ -34,6 +34,17 @@ describe('CLI start-up', () => {
     expect(fs.readdirSync(home.dir)).toEqual([]);
   });
 
+  it('--catalog naming a text file is refused in one line and the file is left alone', async () => {
+    const notes = path.join(home.dir, 'notes.txt');
+    fs.writeFileSync(notes, 'important notes\n');
+    const r = await cli(['list', '--catalog', notes], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mistudio: error: Refusing to use .*notes\.txt as the catalog: it is not a SQLite database; the file was left untouched/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.readFileSync(notes, 'utf8')).toBe('important notes\n');
+    expect(fs.readdirSync(home.dir)).toEqual(['notes.txt']);
+  });
+
   it('a reconcile that throws still closes the studio, and the error is one line', async () => {
     const opened: StudioApi[] = [];
     let closes = 0;
