@@ -71,6 +71,7 @@ async function deleteInspected(
   await removeTree(repo, inRepo(LAYOUT.noExist, commit), signal);
   for (const blobId of plan.partialsToRemove) {
     throwIfAborted(signal);
+    await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.rangeJournalSuffix}`));
     await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.incompleteSuffix}`));
   }
   await rmdirIfEmpty(inRepo(LAYOUT.trash));

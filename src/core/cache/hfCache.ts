@@ -82,6 +82,10 @@ export class HfCache {
     return `${this.blobPath(ref, blobId)}${LAYOUT.incompleteSuffix}`;
   }
 
+  rangeJournalPath(ref: RepoRef, blobId: string): string {
+    return `${this.blobPath(ref, blobId)}${LAYOUT.rangeJournalSuffix}`;
+  }
+
   /** huggingface_hub's per-blob lock file (`<root>/.locks/<repo folder>/<blobId>.lock`), for interop with Python's filelock. */
   lockPath(ref: RepoRef, blobId: string): string {
     return path.join(this.root, LAYOUT.locks, repoFolderName(ref), `${validateBlobId(blobId)}.lock`);
@@ -294,7 +298,11 @@ export class HfCache {
   }
 
   async removeIncomplete(ref: RepoRef, blobIds: readonly string[]): Promise<void> {
-    for (const blobId of blobIds) await unlinkIfPresent(this.incompletePath(ref, blobId));
+    for (const blobId of blobIds) {
+      // The journal first: a kill in between leaves a partial without one (fine), never a journal without its partial.
+      await unlinkIfPresent(this.rangeJournalPath(ref, blobId));
+      await unlinkIfPresent(this.incompletePath(ref, blobId));
+    }
   }
 
   private async readRefFile(file: string): Promise<string | undefined> {

@@ -165,4 +165,6 @@ export const LAYOUT = {
   tempPrefix: '.mistudio-',
   tempSuffix: '.tmp',
   incompleteSuffix: '.incomplete',
+  /** The transfer's journal of landed ranges beside a partial; no scanner looks at it, and it goes with the partial. */
+  rangeJournalSuffix: '.incomplete.ranges',
 } as const;

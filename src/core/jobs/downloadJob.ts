@@ -195,6 +195,8 @@ async function transferFile(
       ...(deps.token ? { token: deps.token } : {}),
       ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
       partialPath: cache.incompletePath(ref, file.blobId),
+      // Beside the partial, so it shares its lifecycle (cancel and cleanup remove both); scanners ignore it.
+      rangeJournalPath: cache.rangeJournalPath(ref, file.blobId),
       finalPath: cache.blobPath(ref, file.blobId),
       size: file.size,
       ...(deps.settings.verifyChecksums
@@ -240,7 +242,9 @@ async function removeEmptyPartials(deps: DownloadJobDeps, ref: RepoRef, blobIds:
     if (!(await isEmpty(partial))) continue;
     await deps
       .withBlobLock(ref, blobId, async () => {
-        if (await isEmpty(partial)) await fs.unlink(partial);
+        if (!(await isEmpty(partial))) return;
+        await fs.rm(deps.cache.rangeJournalPath(ref, blobId), { force: true });
+        await fs.unlink(partial);
       })
       .catch((err: unknown) => deps.logger.warn(`Removing an empty partial of ${ref.repoId}: ${describeError(err)}`));
   }

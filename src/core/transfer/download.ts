@@ -8,6 +8,7 @@ import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, t
 import { validateOptions } from './options';
 import { openPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
+import { RangeJournalWriter, readRangeJournal, removeRangeJournal } from './rangeJournal';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
 import { TransientError, retryDelayMs, sleep, type ResolvedRetryOptions } from './retry';
 import { StallWatchdog, linkAbort, type LinkedAbort } from './signals';
@@ -82,6 +83,8 @@ class FileTransfer {
   private readonly authorization: string | undefined;
   private readonly requestHeaders: Record<string, string>;
   private hasher: PrefixHasher | undefined;
+  /** Landed ranges kept current on disk for a resume after a kill (options.rangeJournalPath). */
+  private journal: RangeJournalWriter | undefined;
   /** Where the resolve URL redirected last time (the CDN), so parallel parts do not each ask the Hub again. */
   private rememberedUrl: string | undefined;
   private singleStream = false;
@@ -134,6 +137,7 @@ class FileTransfer {
       // The caller persists this checkpoint to resume later, so make the bytes it names durable first — except on
       // cancel/pause, which must return at once (an fsync of gigabytes can take seconds; the hash still guards).
       if (!this.fileClosed && !this.master.signal.aborted) await this.file.sync().catch(() => undefined);
+      await this.journal?.flush();
       this.checkpoint(true);
       throw this.finalError(err);
     } finally {
@@ -144,6 +148,7 @@ class FileTransfer {
   }
 
   async closeFile(): Promise<void> {
+    await this.journal?.close();
     if (this.fileClosed) return;
     this.fileClosed = true;
     await this.file.close().catch(() => undefined);
@@ -151,22 +156,37 @@ class FileTransfer {
 
   // ── resume ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Trusts the caller's ranges only if the partial file really is that long; otherwise starts clean. */
+  /**
+   * Trusts the caller's ranges, and those the range journal recorded after them, only if the partial file really is
+   * long enough for each; what cannot be trusted is dropped (all of it when the caller's ranges fail: start clean).
+   */
   private async loadResumeState(): Promise<void> {
-    const { size, resume } = this.options;
+    const { size, resume, rangeJournalPath } = this.options;
     const claimed = resume !== undefined ? claimedBytes(resume.doneRanges) : 0;
     const ranges = resume !== undefined ? validRanges(resume.doneRanges, size) : undefined;
+    const journalRanges = rangeJournalPath !== undefined ? await readRangeJournal(rangeJournalPath, size) : [];
     const fileSize = await this.fileOp(() => this.file.size());
-    const needed = Math.max(0, ...(ranges ?? []).map(([, end]) => end));
-    if (ranges !== undefined && ranges.length > 0 && fileSize >= needed) {
-      for (const [start, end] of ranges) this.done.add(start, end);
+    const reaches = (rs: readonly ByteRange[]): boolean => fileSize >= Math.max(0, ...rs.map(([, end]) => end));
+    const callerTrusted = ranges !== undefined && reaches(ranges);
+    // Malformed or too-long caller ranges mean the partial is not what we think: start clean, journal included.
+    const callerSound = resume === undefined || callerTrusted;
+    const journalTrusted = journalRanges.length > 0 && reaches(journalRanges) && callerSound;
+    if (callerTrusted) for (const [start, end] of ranges) this.done.add(start, end);
+    if (journalTrusted) for (const [start, end] of journalRanges) this.done.add(start, end);
+    if (!this.done.isEmpty) {
       if (fileSize > size) await this.fileOp(() => this.file.truncate(size));
     } else if (fileSize > 0) {
       await this.fileOp(() => this.file.truncate(0));
     }
     this.resumedBytes = this.done.coveredBytes;
+    // Negative when the journal knew more than the caller: those bytes count as landed.
     const untrusted = claimed - this.done.coveredBytes;
-    if (untrusted > 0) this.reportProgress(-untrusted);
+    if (untrusted !== 0) this.reportProgress(-untrusted);
+    if (rangeJournalPath !== undefined) {
+      // A journal that names bytes the partial does not have belongs to an older partial: it must not be extended.
+      if (journalRanges.length > 0 && !journalTrusted) await removeRangeJournal(rangeJournalPath).catch(() => undefined);
+      this.journal = new RangeJournalWriter(rangeJournalPath, size, this.done.toArray(), () => this.done.toArray());
+    }
   }
 
   // ── rounds of parallel parts ─────────────────────────────────────────────────────────────────────────────
@@ -379,6 +399,7 @@ class FileTransfer {
     }
     this.bytesTransferred += chunk.length;
     const added = this.done.add(position, position + chunk.length);
+    this.journal?.record(position, position + chunk.length);
     if (added > 0) this.reportProgress(added);
     this.hasher?.landed(position, chunk);
     this.checkpoint(false);
@@ -388,6 +409,7 @@ class FileTransfer {
   private async discardAll(): Promise<void> {
     await this.hasher?.reset();
     await this.fileOp(() => this.file.truncate(0));
+    this.journal?.reset();
     const lost = this.done.coveredBytes;
     this.done.clear();
     this.restarted = true;
@@ -421,6 +443,8 @@ class FileTransfer {
       await this.file.sync();
       await this.file.close();
       this.fileClosed = true;
+      // Gone before the rename, so a kill in between never leaves a journal beside a finished blob.
+      await this.journal?.discard();
       await fs.mkdir(path.dirname(finalPath), { recursive: true });
       await renameWithRetry(partialPath, finalPath);
     } catch (err) {
@@ -431,6 +455,7 @@ class FileTransfer {
 
   /** A verification failure: the bad bytes are deleted (never placed) and the caller learns nothing is kept. */
   private async rejectPartial(message: string): Promise<never> {
+    await this.journal?.discard();
     await this.closeFile();
     await fs.rm(this.options.partialPath, { force: true });
     const lost = this.done.coveredBytes;

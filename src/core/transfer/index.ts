@@ -2,3 +2,4 @@ export { downloadFile } from './download';
 export { closeSharedTransferAgent, sharedTransferAgent } from './agent';
 export { openPartialFile, type OpenPartialFile, type PartialFile } from './partialFile';
 export type { ByteRange, DownloadFileOptions, DownloadResult, ExpectedHash, RetryOptions } from './types';
+export { readRangeJournal, removeRangeJournal } from './rangeJournal';

@@ -15,6 +15,8 @@ export function validateOptions(options: DownloadFileOptions): void {
   if (url !== undefined && url.protocol !== 'https:' && url.protocol !== 'http:') invalid(`unsupported URL scheme ${url.protocol}`);
   if (!Number.isSafeInteger(options.size) || options.size < 0) invalid(`size ${options.size} is not a byte count`);
   if (options.partialPath === options.finalPath) invalid('partialPath and finalPath are the same');
+  const journal = options.rangeJournalPath;
+  if (journal !== undefined && (journal === options.partialPath || journal === options.finalPath)) invalid('rangeJournalPath is the partial or the final path');
   const hash = options.expectedHash;
   if (hash !== undefined) {
     const length = hash.algorithm === 'sha256' ? 64 : 40;

@@ -36,6 +36,13 @@ export interface DownloadFileOptions {
   readonly expectedHash?: ExpectedHash;
   /** What the catalog says is already in partialPath. Trusted only if the partial file is at least that long. */
   readonly resume?: { readonly doneRanges: ReadonlyArray<readonly [number, number]> };
+  /**
+   * Where to keep a journal of the ranges that landed in partialPath (e.g. blobs/<id>.incomplete.ranges), updated
+   * after every write batch so a resume after a killed process loses at most the batch in flight. Read and merged
+   * with `resume` on the next run (trusted only where the partial is long enough); deleted once the file is placed
+   * or rejected. Undefined: no journal, resume relies on `resume` alone.
+   */
+  readonly rangeJournalPath?: string;
   /** Max parallel range requests for this file. Default 8. */
   readonly connections?: number;
   /** Parts are never smaller than this (small files use one request). Default 16 MiB. */

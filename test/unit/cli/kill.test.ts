@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoRepos } from '../../fake-hub/demo';
-import { startFakeHub, type FakeHub } from '../../fake-hub/index';
+import { startFakeHub, type FakeHub, type FakeRepo } from '../../fake-hub/index';
+import { seededBytes } from '../../fake-hub/safetensors';
+import { readRangeJournal } from '../../../src/core/transfer/rangeJournal';
 import { scratch, wasmPath } from './helpers';
 
 const GPT2 = 'mistudio-demo/tiny-gpt2';
@@ -86,5 +89,60 @@ describe('mistudio CLI killed with SIGKILL mid-download', () => {
     expect(incompleteBytes(repoDir)).toBe(0);
     const list = JSON.parse((await runNode([cliJs, 'list', '--json'], env)).stdout) as Array<{ status: string }>;
     expect(list.map((e) => e.status)).toEqual(['ready']);
+  });
+});
+
+describe('mistudio CLI killed with SIGKILL right after bytes landed', () => {
+  const MiB = 1024 * 1024;
+  const SIZE = 12 * MiB;
+  const STALL_AT = 10 * MiB;
+  /** What a resume may re-send at most: the bytes in flight (2 MiB of socket and queue) plus one write batch. */
+  const BOUND = 2 * MiB + 2 * MiB;
+  const content = seededBytes(SIZE, 91);
+  const repo: FakeRepo = { kind: 'model', id: 'kill/big', commits: [{ files: [{ path: 'weights.bin', content }] }] };
+  let hub: FakeHub;
+  let home: ReturnType<typeof scratch>;
+  let cliJs: string;
+
+  beforeAll(async () => {
+    hub = await startFakeHub({ repos: [repo] });
+    home = scratch();
+    cliJs = await buildCli(home.dir);
+  });
+  afterAll(async () => {
+    await hub.close();
+    home.cleanup();
+  });
+
+  it('resumes from the range journal, re-sending at most what was in flight', async () => {
+    const env = { ...process.env, ...home.env, HF_ENDPOINT: hub.url, HF_TOKEN: '' };
+    const blobs = path.join(home.dir, 'hub', 'models--kill--big', 'blobs');
+    const blobId = createHash('sha256').update(content).digest('hex');
+    const journal = path.join(blobs, `${blobId}.incomplete.ranges`);
+    // A known point: the CDN sends 10 MiB at full speed, then holds the connection. Once the journal records all
+    // of it, the process is killed — the catalog's last checkpoint may be a second older, the journal is not.
+    hub.setFaults([{ kind: 'stall', afterBytes: STALL_AT, ms: 120_000, times: 1, match: { server: 'cdn' } }]);
+    const args = [cliJs, 'download', repo.id];
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    const partial = path.join(blobs, `${blobId}.incomplete`);
+    await waitFor(() => (fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0) >= STALL_AT, 'the first 10 MiB to land');
+    // The journal's append follows each write; give it up to a few seconds. During the stall nothing lands, so
+    // nothing else (the catalog) learns about these bytes meanwhile: without the journal, they would all be re-sent.
+    const recorded = async (): Promise<number> => (await readRangeJournal(journal, SIZE)).reduce((s, [a, b]) => s + (b - a), 0);
+    for (let i = 0; i < 250 && (await recorded()) < STALL_AT; i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const sentBeforeKill = hub.bytesSent({ path: 'weights.bin', server: 'cdn' });
+    expect(sentBeforeKill).toBe(STALL_AT);
+
+    hub.setFaults([]);
+    hub.resetStats();
+    const second = await runNode(args, env);
+    expect(second.stderr).not.toContain('error');
+    expect(second.status).toBe(0);
+    expect(fs.readFileSync(path.join(second.stdout.trim(), 'weights.bin')).equals(content)).toBe(true);
+    const resent = sentBeforeKill + hub.bytesSent({ path: 'weights.bin', server: 'cdn' }) - SIZE;
+    expect(resent).toBeLessThanOrEqual(BOUND);
+    expect(fs.readdirSync(blobs).filter((n) => n.includes('.incomplete'))).toEqual([]);
   });
 });

@@ -186,6 +186,11 @@ export function auditCache(cacheRoot: string): CacheAudit {
     const blobs = fs.existsSync(blobsDir) ? fs.readdirSync(blobsDir) : [];
     for (const name of blobs) {
       const full = path.join(blobsDir, name);
+      if (name.endsWith('.incomplete.ranges')) {
+        // The transfer's journal of landed ranges: it lives and dies with its partial.
+        if (!blobs.includes(name.slice(0, -'.ranges'.length))) problems.push(`${repoName}/blobs/${name}: a range journal without its partial`);
+        continue;
+      }
       if (name.endsWith('.incomplete')) {
         partials.set(`${repoName}/blobs/${name}`, fs.statSync(full).size);
         continue;

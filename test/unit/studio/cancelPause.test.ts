@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { scanCacheDir } from '@huggingface/hub';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scanCache } from '../../../src/core/cache';
 import type { FakeRepo } from '../../fake-hub/index';
 import { seededBytes } from '../../fake-hub/safetensors';
 import { bigRepo, cdnBytes, fileOf, repoFolder, sha256Hex, startEnv, waitForProgress, waitForStatus, type StudioEnv } from './helpers';
@@ -34,6 +36,12 @@ function partials(env: StudioEnv, repoId: string, kind: 'model' | 'dataset' = 'm
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.incomplete')) : [];
 }
 
+/** The transfer's range journals (blobs/<id>.incomplete.ranges), which must go wherever their partial goes. */
+function journals(env: StudioEnv, repoId: string, kind: 'model' | 'dataset' = 'model'): string[] {
+  const dir = blobsDir(env, repoId, kind);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.incomplete.ranges')) : [];
+}
+
 describe('Studio cancel, pause and resume', () => {
   let env: StudioEnv;
   beforeEach(async () => {
@@ -51,6 +59,9 @@ describe('Studio cancel, pause and resume', () => {
     const entry = await studio.enqueue({ kind, repoId: repo.id });
     await waitForProgress(studio, entry.id, (p) => p.bytesDone >= 128 * 1024);
     expect(partials(env, repo.id, kind)).toHaveLength(1);
+    // The journal is appended right after a write lands; give that append a moment to reach the file.
+    for (let i = 0; i < 100 && journals(env, repo.id, kind).length === 0; i++) await sleep(20);
+    expect(journals(env, repo.id, kind)).toEqual([`${sha256Hex(fileOf(repo, file))}.incomplete.ranges`]);
 
     await studio.cancel(entry.id);
     const requestsAtCancel = hub.requests.length;
@@ -60,6 +71,7 @@ describe('Studio cancel, pause and resume', () => {
     expect(cancelled.errorCode).toBeNull();
     expect(cancelled.errorMessage).toBeNull();
     expect(partials(env, repo.id, kind)).toEqual([]);
+    expect(journals(env, repo.id, kind)).toEqual([]);
     const big = studio.files(entry.id).find((f) => f.path === file)!;
     expect(big.state).toBe('pending');
     expect(big.bytesDone).toBe(0);
@@ -98,6 +110,10 @@ describe('Studio cancel, pause and resume', () => {
     expect(studio.catalog.listJobs({ type: 'download', entryId: entry.id }).map((j) => j.state)).toEqual(['pending']);
     await sleep(QUIET_MS);
     expect(hub.requests.slice(requestsAtPause)).toEqual([]);
+    // The paused partial's range journal sits beside it, and neither our scan nor huggingface_hub's minds it.
+    expect(journals(env, slow.id)).toEqual([`${partial!}.ranges`]);
+    expect((await scanCache(env.cacheRoot)).warnings).toEqual([]);
+    expect((await scanCacheDir(env.cacheRoot)).warnings).toEqual([]);
 
     const sentBefore = cdnBytes(hub, WEIGHTS);
     const resumed = await studio.resume(entry.id);
@@ -108,6 +124,7 @@ describe('Studio cancel, pause and resume', () => {
     const blob = fs.readFileSync(path.join(blobsDir(env, slow.id), sha256Hex(fileOf(slow, WEIGHTS))));
     expect(blob.equals(fileOf(slow, WEIGHTS))).toBe(true);
     expect(partials(env, slow.id)).toEqual([]);
+    expect(journals(env, slow.id)).toEqual([]);
     // The resumed request asked for the rest only, and the CDN sent about that much.
     const ranges = hub.requests.slice(requestsAtPause).filter((r) => r.server === 'cdn').map((r) => String(r.headers.range ?? ''));
     expect(ranges.some((r) => /^bytes=[1-9]\d*-/.test(r))).toBe(true);
