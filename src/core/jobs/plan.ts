@@ -1,4 +1,5 @@
 import { freeSpace, safeRepoPath, type HfCache } from '../cache';
+import { echo } from '../echo';
 import { MistudioError, isMistudioError } from '../errors';
 import type { HubClient, RepoFile } from '../hub';
 import { compilePatterns } from '../patterns';
@@ -37,7 +38,9 @@ export async function planDownload(
   const ref: RepoRef = { kind: req.kind, repoId: req.repoId };
   const info = await hub.repoInfo(ref, req.revision, signal);
   const listing = await hub.listFiles(ref, info.commit, signal);
-  const matches = compilePatterns({ include: req.include ?? [], exclude: req.exclude ?? [] });
+  const include = req.include ?? [];
+  const exclude = req.exclude ?? [];
+  const matches = compilePatterns({ include, exclude });
   const allFiles: PlannedFile[] = await Promise.all(
     [...listing]
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -47,6 +50,10 @@ export async function planDownload(
       }),
   );
   const files = allFiles.filter((f) => matches(f.path));
+  // Patterns that select nothing are a mistake (a typo, the wrong repo): an entry "ready" with 0 files would hide it.
+  if (files.length === 0 && (include.length > 0 || exclude.length > 0)) {
+    throw new MistudioError('InvalidInput', `No files in ${ref.repoId}@${echo(req.revision)} match ${describePatterns(include, exclude)}`, { repoId: ref.repoId });
+  }
   // The listing check lets through names the cache cannot hold (control characters, over-long names, dot runs);
   // refuse them before any byte moves, not after the file was fetched and its link failed.
   for (const f of files) refuseUnsafePath(ref, f.path);
@@ -65,6 +72,15 @@ export async function planDownload(
     freeBytes: await measureFreeSpace(cache.root),
     cacheRoot: cache.root,
   };
+}
+
+/** The patterns as the CLI spells them, a few at most, each cut short: "--include '*.gguf' --exclude 'x*'". */
+function describePatterns(include: readonly string[], exclude: readonly string[]): string {
+  const shown = (flag: string, patterns: readonly string[]): string[] => {
+    const listed = patterns.slice(0, 3).map((p) => `${flag} '${echo(p, 60)}'`);
+    return patterns.length > 3 ? [...listed, `(+${patterns.length - 3} more)`] : listed;
+  };
+  return [...shown('--include', include), ...shown('--exclude', exclude)].join(' ');
 }
 
 function refuseUnsafePath(ref: RepoRef, filePath: string): void {

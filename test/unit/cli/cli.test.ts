@@ -68,6 +68,15 @@ describe('mistudio CLI', () => {
     expect(files).not.toContain('tokenizer.json');
   });
 
+  it('an include that matches nothing is refused before anything is recorded or fetched', async () => {
+    const r = await cli(['download', GPT2, '--include', '*.gguf'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`mistudio: error: No files in ${GPT2}@main match --include '*.gguf'\n`);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse((await cli(['list', '--json'], env)).stdout)).toEqual([]);
+    expect(fs.existsSync(path.join(home.dir, 'hub'))).toBe(false);
+  });
+
   it('rm removes the entry and frees the cache', async () => {
     expect((await cli(['download', GPT2], env)).code).toBe(0);
     const repoDir = path.join(home.dir, 'hub', 'models--mistudio-demo--tiny-gpt2');

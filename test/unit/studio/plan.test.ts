@@ -69,10 +69,8 @@ describe('Studio plan and include / exclude patterns', () => {
     const both = await env.studio.plan({ kind: 'model', repoId: GPT2, include: ['*.json', '*.md'], exclude: ['*config*'] });
     expect(both.files.map((f) => f.path)).toEqual(['README.md', 'special tokens map.json', 'tokenizer.json']);
 
-    // Patterns are case-sensitive, like fnmatchcase.
-    const upper = await env.studio.plan({ kind: 'model', repoId: GPT2, include: ['*.JSON'] });
-    expect(upper.files).toEqual([]);
-    expect(upper.totalBytes).toBe(0);
+    // Patterns are case-sensitive, like fnmatchcase: "*.JSON" selects nothing, which the plan refuses.
+    await expect(env.studio.plan({ kind: 'model', repoId: GPT2, include: ['*.JSON'] })).rejects.toThrow(/No files in .* match --include '\*\.JSON'/);
 
     const done = await env.studio.whenSettled((await env.studio.enqueue({ kind: 'model', repoId: GPT2, exclude: ['*.safetensors', 'tokenizer/', '.git*'] })).id);
     expect(done.status).toBe('ready');
