@@ -35,7 +35,6 @@ const COMPARE: Readonly<Record<SortKey, Compare>> = {
   size: (a, b) => a.bytesTotal - b.bytesTotal || byName(a, b),
   updated: (a, b) => a.updatedAt - b.updatedAt || byName(a, b),
 };
-const SORT_KEYS = Object.keys(COMPARE) as SortKey[];
 
 /** An entry's place in the index: the entry and the number of its text in the concatenated search text. */
 interface Slot {
@@ -79,19 +78,18 @@ export class SearchIndex {
     this.byId.clear();
     this.searchText = undefined;
     for (const item of items) this.byId.set(item.id, { item, text: -1 });
-    // Sort by name once; Array.prototype.sort is stable, so the number sorts can skip the name tiebreak.
-    const named = [...this.byId.values()].sort(bySlotName);
-    this.orders.set('name', named);
-    this.orders.set('size', [...named].sort((a, b) => a.item.bytesTotal - b.item.bytesTotal));
-    this.orders.set('updated', [...named].sort((a, b) => a.item.updatedAt - b.item.updatedAt));
+    this.orders.clear();
+    // The panel opens sorted by name; the other orders are built when first asked for (50 ms each for 100,000
+    // entries, which the catalog's open would otherwise pay for a sort nobody may choose).
+    this.orders.set('name', [...this.byId.values()].sort(bySlotName));
   }
 
   /** Inserts, replaces or (with undefined) removes one entry. */
   put(id: string, item: IndexedEntry | undefined): void {
     const old = this.byId.get(id);
     if (old) {
-      for (const key of SORT_KEYS) {
-        const order = this.order(key);
+      // Only the orders built so far; a lazy one is sorted from the current entries when first asked for.
+      for (const [key, order] of this.orders) {
         const at = lowerBound(order, old.item, COMPARE[key]);
         if (order[at] === old) order.splice(at, 1);
       }
@@ -106,8 +104,7 @@ export class SearchIndex {
     if (!keepsText) this.searchText = undefined;
     const slot: Slot = { item, text: keepsText ? old.text : -1 };
     this.byId.set(id, slot);
-    for (const key of SORT_KEYS) {
-      const order = this.order(key);
+    for (const [key, order] of this.orders) {
       order.splice(lowerBound(order, item, COMPARE[key]), 0, slot);
     }
   }
@@ -115,6 +112,16 @@ export class SearchIndex {
   search(query: IndexQuery): { ids: string[]; total: number } {
     const order = this.order(query.sort);
     const end = query.limit < 0 ? Infinity : query.offset + query.limit;
+    if (query.needle.length === 0 && query.kind === undefined && query.statuses === undefined) {
+      // Nothing to filter (the panel's first window): the page is a slice of the order.
+      const total = order.length;
+      const from = Math.min(query.offset, total);
+      const to = Math.min(end, total);
+      const ids: string[] = [];
+      if (query.direction === 'asc') for (let i = from; i < to; i++) ids.push((order[i] as Slot).item.id);
+      else for (let i = from; i < to; i++) ids.push((order[total - 1 - i] as Slot).item.id);
+      return { ids, total };
+    }
     const marks = query.needle.length > 0 ? this.markMatches(query.needle) : undefined;
     const ids: string[] = [];
     let total = 0;
@@ -179,14 +186,20 @@ export class SearchIndex {
   private order(key: SortKey): Slot[] {
     let order = this.orders.get(key);
     if (!order) {
-      order = [];
+      // Array.prototype.sort is stable, so sorting the name order by a number keeps the name tiebreak.
+      const named = key === 'name' ? [] : this.order('name');
+      order = key === 'size' ? [...named].sort((a, b) => a.item.bytesTotal - b.item.bytesTotal) : key === 'updated' ? [...named].sort((a, b) => a.item.updatedAt - b.item.updatedAt) : named;
       this.orders.set(key, order);
     }
     return order;
   }
 }
 
-const bySlotName = (a: Slot, b: Slot): number => byName(a.item, b.item);
+function bySlotName(a: Slot, b: Slot): number {
+  const x = a.item;
+  const y = b.item;
+  return x.nameKey < y.nameKey ? -1 : x.nameKey > y.nameKey ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+}
 
 /** The number of the text that holds position `at` (the last start at or before it). */
 function textAt(starts: Int32Array, at: number): number {
