@@ -5,9 +5,10 @@ import type { DatasetMetadata, ModelMetadata, RepoMetadata } from '../metadata';
 import { validateRepoId, validateRevision, type RepoKind, type RepoRef } from '../repo';
 import { configsFromCard, inferConfigs } from './datasetLayout';
 import { resolveEndpoint } from './endpoint';
-import { failureOf, httpError, toMistudioError, transportError, type CallContext, type FailedResponse } from './hubErrors';
+import { failureOf, httpError, isBrokenConnection, parseRetryAfter, toMistudioError, transportError, type CallContext, type FailedResponse } from './hubErrors';
 import { configFacts, memoryEstimate, parameterCount, pickSafetensorsPath } from './modelMetadata';
 import { validateRepoFilePath } from './repoPath';
+import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, waitBeforeRetry, type HubRetryPolicy } from './retry';
 import type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -34,6 +35,7 @@ export class HubClient {
   private readonly baseFetch: typeof fetch;
   private readonly userAgent: string | undefined;
   private readonly timeoutMs: number;
+  private readonly retry: HubRetryPolicy;
 
   constructor(options: HubClientOptions) {
     this.endpoint = resolveEndpoint({ override: options.endpoint, env: {} });
@@ -42,6 +44,7 @@ export class HubClient {
     this.baseFetch = options.fetch ?? globalThis.fetch;
     this.userAgent = options.userAgent;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.retry = resolveRetryPolicy(options.retry);
   }
 
   async repoInfo(ref: RepoRef, revision: string, signal?: AbortSignal): Promise<RepoInfo> {
@@ -252,7 +255,8 @@ export class HubClient {
 
   /**
    * The fetch handed to @huggingface/hub and used directly: adds the token (only for the endpoint's origin, so it
-   * never goes to a CDN), the user agent, the caller's signal and a timeout; remembers error responses.
+   * never goes to a CDN), the user agent, the caller's signal and a timeout per attempt; retries idempotent
+   * requests after transient failures (see HubClientOptions.retry); remembers error responses.
    */
   private scopedFetch(scope: CallScope): typeof globalThis.fetch {
     return async (input, init) => {
@@ -262,16 +266,32 @@ export class HubClient {
       if (sameOrigin && this.token) headers.set('authorization', `Bearer ${this.token}`);
       else headers.delete('authorization');
       if (this.userAgent) headers.set('user-agent', this.userAgent);
-      const timeout = AbortSignal.timeout(this.timeoutMs);
-      const signal = scope.signal ? AbortSignal.any([scope.signal, timeout]) : timeout;
-      let response: Response;
-      try {
-        response = await this.baseFetch(url, { ...init, headers, signal });
-      } catch (err) {
-        throw transportError(err, scope.ctx, scope.signal);
+      const method = init?.method ?? (typeof input === 'object' && 'method' in input ? input.method : 'GET');
+      const attempts = isIdempotent(method) && init?.body == null ? this.retry.maxAttempts : 1;
+      for (let attempt = 1; ; attempt++) {
+        const timeout = AbortSignal.timeout(this.timeoutMs);
+        const signal = scope.signal ? AbortSignal.any([scope.signal, timeout]) : timeout;
+        const mayRetry = attempt < attempts;
+        let response: Response;
+        try {
+          response = await this.baseFetch(url, { ...init, headers, signal });
+        } catch (err) {
+          // A timeout is not retried: the caller already waited timeoutMs, and Offline is the honest answer.
+          if (mayRetry && !scope.signal?.aborted && isBrokenConnection(err)) {
+            await waitBeforeRetry(retryDelayMs(attempt, undefined, this.retry), scope.signal);
+            continue;
+          }
+          throw transportError(err, scope.ctx, scope.signal);
+        }
+        if (mayRetry && isRetryableStatus(response.status)) {
+          const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+          await response.body?.cancel().catch(() => undefined);
+          await waitBeforeRetry(retryDelayMs(attempt, retryAfterSeconds, this.retry), scope.signal);
+          continue;
+        }
+        if (!response.ok && sameOrigin) scope.lastFailure = await failureOf(response);
+        return response;
       }
-      if (!response.ok && sameOrigin) scope.lastFailure = await failureOf(response);
-      return response;
     };
   }
 }

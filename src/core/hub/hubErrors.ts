@@ -127,6 +127,14 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The connection broke after it was made (reset, closed under us): worth one more try, unlike DNS or refused. */
+const BROKEN_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+export function isBrokenConnection(err: unknown): boolean {
+  const code = networkCode(err);
+  return code !== undefined && BROKEN_CONNECTION.has(code);
+}
+
 function isTimeout(err: unknown): boolean {
   return err instanceof Error && err.name === 'TimeoutError';
 }

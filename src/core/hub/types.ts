@@ -1,3 +1,4 @@
+import type { HubRetryPolicy } from './retry';
 import type { RepoKind, RepoRef } from '../repo';
 
 export type Gating = false | 'auto' | 'manual';
@@ -11,6 +12,11 @@ export interface HubClientOptions {
   readonly userAgent?: string;
   /** Per-request limit for metadata calls; a request that takes longer counts as Offline. Default 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * Retries of idempotent metadata requests (GET/HEAD) after 5xx, 429 or a broken connection; the last answer's
+   * error (Http, RateLimited, Offline) is reported when they run out. Default 5 attempts, 0.5 s doubling to 10 s.
+   */
+  readonly retry?: Partial<HubRetryPolicy>;
 }
 
 export interface RepoInfo {

@@ -22,7 +22,10 @@ afterAll(async () => {
   await hub.close();
 });
 
-const client = (token?: string, extra: { timeoutMs?: number } = {}): HubClient => new HubClient({ endpoint: hub.url, ...(token ? { token } : {}), ...extra });
+// Transient answers are retried (see retry.test.ts); here retries run out fast, so the final error is what shows.
+const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+const client = (token?: string, extra: { timeoutMs?: number } = {}): HubClient =>
+  new HubClient({ endpoint: hub.url, ...(token ? { token } : {}), retry: FAST_RETRY, ...extra });
 const gpt2 = { kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' } as const;
 const gated = { kind: 'model', repoId: 'mistudio-demo/gated-model' } as const;
 
@@ -94,6 +97,8 @@ describe('HubClient errors', () => {
     const err = await failure(client().repoInfo(gpt2, 'main'));
     expect(err.code).toBe('RateLimited');
     expect(err.details.retryAfterSeconds).toBe(42);
+    // Asked again until the attempts ran out (the 42 s wait capped by the policy), then reported.
+    expect(hub.requests.filter((r) => r.status === 429)).toHaveLength(FAST_RETRY.maxAttempts);
   });
 
   it('Http for other statuses, from listings and searches too', async () => {

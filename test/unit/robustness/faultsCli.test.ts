@@ -171,13 +171,27 @@ const scenarios: Scenario[] = [
     injected: (hub) => requestsFor(hub, 'cdn', WEIGHTS).filter((r) => r.status === 503).length,
   },
   {
-    name: 'HTTP 503 on the tree listing while planning → one clear line, nothing written',
-    faults: [{ kind: 'status', status: 503, match: { server: 'hub', path: /\/api\/models\/.+\/tree\// }, times: 1 }],
+    name: 'HTTP 503 twice on the tree listing while planning → asked again with backoff, ready',
+    faults: [{ kind: 'status', status: 503, match: { server: 'hub', path: /\/api\/models\/.+\/tree\// }, times: 2 }],
+    outcome: 'ready',
+    injected: (hub) => {
+      const tree = hub.requests.filter((r) => r.url.includes('/tree/')).map((r) => r.status);
+      // The CLI's plan retried through both 503s; the download job lists again later, answered at once.
+      expect(tree.slice(0, 3)).toEqual([503, 503, 200]);
+      expect(tree.slice(3).every((status) => status === 200)).toBe(true);
+      return 2;
+    },
+  },
+  {
+    name: 'HTTP 503 on every tree listing while planning → one clear line once retries run out, nothing written',
+    faults: [{ kind: 'status', status: 503, match: { server: 'hub', path: /\/api\/models\/.+\/tree\// } }],
     outcome: { code: 'Http', message: /answered HTTP 503/ },
     failsWhilePlanning: true,
     injected: (hub) => {
-      expect(hub.requests.filter((r) => r.url.includes('/tree/')).map((r) => r.status)).toEqual([503]);
-      return 1;
+      const tree = hub.requests.filter((r) => r.url.includes('/tree/')).map((r) => r.status);
+      // The metadata retry policy: five attempts in all, every one answered 503.
+      expect(tree).toEqual([503, 503, 503, 503, 503]);
+      return tree.length;
     },
   },
 ];
