@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveCacheRoot } from '../cache';
+import { echo } from '../echo';
 import { describeError, isMistudioError, MistudioError } from '../errors';
 import { resolveEndpoint, resolveToken } from '../hub';
 import { formatBytes } from '../progress';
@@ -32,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // Arguments are checked in full before anything is opened: a bad repo id creates no catalog folder.
     command = checkArguments(parseCommand(argv));
   } catch (err) {
-    io.stderr.write(`mistudio: error: ${describeError(err)}\n`);
+    io.stderr.write(`mistudio: error: ${oneLine(err)}\n`);
     return EXIT.usage;
   }
   if (command.command === 'help') {
@@ -165,7 +166,7 @@ function list(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'list' }
     return EXIT.ok;
   }
   if (items.length === 0) {
-    io.stderr.write(cmd.search !== undefined ? `No entries match "${cmd.search}".\n` : 'The catalog is empty. Add something with: mistudio download <repo_id>\n');
+    io.stderr.write(cmd.search !== undefined ? `No entries match "${echo(cmd.search)}".\n` : 'The catalog is empty. Add something with: mistudio download <repo_id>\n');
     return EXIT.ok;
   }
   io.stdout.write(
@@ -228,6 +229,7 @@ async function scan(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 's
   return EXIT.ok;
 }
 
+/** The error as one terminal-safe line: whatever a message embeds (a path, a server's text) cannot drive the terminal. */
 function oneLine(err: unknown): string {
-  return describeError(err).replace(/\s+/g, ' ').trim();
+  return echo(describeError(err).replace(/\s+/g, ' ').trim(), 1000);
 }

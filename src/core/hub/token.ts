@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { echo } from '../echo';
 import { MistudioError, describeError } from '../errors';
 
 export interface TokenOptions {
@@ -24,7 +25,7 @@ export async function resolveToken(options: TokenOptions = {}): Promise<string |
     return nonEmpty(await readFile(file, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MistudioError('Io', `Cannot read the Hugging Face token file ${file}: ${describeError(err)}`, { path: file }, { cause: err });
+    throw new MistudioError('Io', `Cannot read the Hugging Face token file ${echo(file, 200)}: ${echo(describeError(err), 200)}`, { path: file }, { cause: err });
   }
 }
 
