@@ -112,7 +112,7 @@ export const resume: Scenario = {
           ? [
             `\`mistudio download\` (the CLI engine, default 8 ranges) from a CDN capped at 20 MB/s per connection (160 MB/s for 8), in a fresh Node process; once the CDN has sent ${CUT_AT * 100}% of the file, the download is cut, then the same command runs again and must end verified.`,
             'Re-sent = every byte the CDN sent over both runs − the file size, as a share of the file size (bytes in flight when the cut came count as re-sent).',
-            'Cuts: Ctrl-C (SIGINT: the CLI pauses, keeping partials and their ranges); the network (the fake hub closes, dropping every connection and refusing new ones until the engine gives up, then it comes back on the same ports); SIGKILL of the process (no chance to write anything: the resume trusts only the ranges the catalog last checkpointed).',
+            'Cuts: Ctrl-C (SIGINT: the CLI pauses, keeping partials and their ranges); the network (the fake hub closes, dropping every connection and refusing new ones until the engine gives up, then it comes back on the same ports); SIGKILL of the process (no chance to write anything more: the resume trusts the ranges the catalog last checkpointed plus those the per-partial range journal recorded after each write batch).',
           ]
           : [],
       });
