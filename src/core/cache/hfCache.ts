@@ -204,9 +204,10 @@ export class HfCache {
     const cause = err instanceof MistudioError ? (err.cause ?? err) : err;
     const code = errnoCode(cause);
     if (code !== 'ENOENT' && code !== 'ENOTDIR') return false;
-    const known = this.knownDirs.size;
+    // Always worth the one retry: several links fail together when a folder vanishes, and only the first of them
+    // finds anything left to forget.
     this.knownDirs.clear();
-    return known > 0;
+    return true;
   }
 
   private async linkSnapshotFileOnce(ref: RepoRef, commit: string, relPath: string, blobId: string, deferDirSync: boolean): Promise<Materialization> {

@@ -25,6 +25,16 @@ describe('HfCache remembered folders and deferred folder syncs', () => {
     expect(readSnapshot(cache, MODEL, COMMIT_A, ['sub/config.json'])).toEqual({ 'sub/config.json': '{"a":1}' });
   });
 
+  it('links many files at once after the snapshot folder it remembered vanished', async () => {
+    const files = Array.from({ length: 6 }, (_, i) => ({ path: `data/part-${i}.parquet`, content: `rows ${i}` }));
+    const specs = await addRevision(cache, MODEL, COMMIT_A, files);
+    fs.rmSync(cache.snapshotDir(MODEL, COMMIT_A), { recursive: true });
+    const results = await Promise.all(specs.map((f) => cache.linkSnapshotFile(MODEL, COMMIT_A, f.path, f.blobId, { deferDirSync: true })));
+    expect(results).toEqual(files.map(() => 'symlink'));
+    await cache.syncDirectories(MODEL);
+    expect(readSnapshot(cache, MODEL, COMMIT_A, files.map((f) => f.path))).toEqual(Object.fromEntries(files.map((f) => [f.path, f.content])));
+  });
+
   it('links again after deleteRevision removed the whole repo folder', async () => {
     const [weights] = await addRevision(cache, MODEL, COMMIT_A, [{ path: 'w.bin', content: 'weights' }], 'main');
     await deleteRevision(cache, MODEL, COMMIT_A);
