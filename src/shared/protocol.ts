@@ -10,7 +10,7 @@
  * The host checks every webview message with `parseWebviewMessage` before acting: the webview is a web page, so its
  * messages are data, not trust.
  */
-import type { CatalogCounts, EntryStatus, FileState, SortDirection, SortKey } from '../core/catalog/types';
+import type { CatalogCounts, CatalogEntry, EntryStatus, FileState, SortDirection, SortKey } from '../core/catalog/types';
 import type { ErrorCode } from '../core/errors';
 import type { MemoryEstimate } from '../core/metadata';
 import type { RepoKind } from '../core/repo';
@@ -35,26 +35,28 @@ export interface EntryFacts {
   readonly private?: boolean;
 }
 
-export interface EntryRow {
-  readonly id: string;
-  readonly kind: RepoKind;
-  readonly repoId: string;
-  readonly displayName: string;
-  readonly revision: string;
-  readonly commit: string | null;
-  readonly status: EntryStatus;
-  readonly bytesDone: number;
-  readonly bytesTotal: number;
-  readonly fileCount: number;
-  readonly snapshotPath: string | null;
-  readonly errorCode: ErrorCode | null;
-  readonly errorMessage: string | null;
+/** A catalog entry as the webview sees it: the entry's own fields, its patterns, and the facts worth showing. */
+export type EntryRow = Pick<
+  CatalogEntry,
+  | 'id'
+  | 'kind'
+  | 'repoId'
+  | 'displayName'
+  | 'revision'
+  | 'commit'
+  | 'status'
+  | 'bytesDone'
+  | 'bytesTotal'
+  | 'fileCount'
+  | 'snapshotPath'
+  | 'errorCode'
+  | 'errorMessage'
+  | 'updatedAt'
+> & {
   readonly include: readonly string[];
   readonly exclude: readonly string[];
   readonly facts: EntryFacts;
-  /** Epoch ms. */
-  readonly updatedAt: number;
-}
+};
 
 export interface ProgressRow {
   readonly entryId: string;
