@@ -12,6 +12,8 @@ export interface ProgressSnapshot {
   readonly bytesPerSecond: number;
   /** Undefined until a rate has been measured (and while nothing moves). */
   readonly etaSeconds: number | undefined;
+  /** Files waiting for another download of the same blob (another entry, process or tool holds its lock). */
+  readonly waitingFiles: number;
 }
 
 export interface ProgressTrackerOptions {
@@ -38,6 +40,7 @@ export class ProgressTracker implements Disposable {
   private bytesTotal: number;
   private bytesDone: number;
   private completed = false;
+  private waiting = 0;
 
   private movedBytes = 0; // only positive deltas: discarded bytes must not make the rate negative
   private sampleStartMs: number;
@@ -64,6 +67,19 @@ export class ProgressTracker implements Disposable {
     this.scheduleEmit();
   }
 
+  /** A file starts waiting for another writer of its blob; call the returned function when the wait ends. */
+  beginWait(): () => void {
+    this.waiting += 1;
+    this.scheduleEmit();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.waiting -= 1;
+      this.scheduleEmit();
+    };
+  }
+
   setTotal(totalBytes: number): void {
     this.bytesTotal = Math.max(0, totalBytes);
     this.scheduleEmit();
@@ -88,7 +104,7 @@ export class ProgressTracker implements Disposable {
     let etaSeconds: number | undefined;
     if (this.completed) etaSeconds = 0;
     else if (this.rate !== undefined && bytesPerSecond > 0) etaSeconds = remaining / bytesPerSecond;
-    return { bytesDone: this.bytesDone, bytesTotal: this.bytesTotal, fraction, bytesPerSecond, etaSeconds };
+    return { bytesDone: this.bytesDone, bytesTotal: this.bytesTotal, fraction, bytesPerSecond, etaSeconds, waitingFiles: this.completed ? 0 : this.waiting };
   }
 
   dispose(): void {
@@ -165,6 +181,12 @@ export function formatBytes(bytes: number): string {
     text = (value / 1000).toFixed(1);
   }
   return `${sign}${text} ${UNITS[unit]}`;
+}
+
+/** What a download waits for while another writer (entry, process, Python) holds a blob's lock; undefined when nothing. */
+export function waitingNote(waitingFiles: number): string | undefined {
+  if (!(waitingFiles > 0)) return undefined;
+  return waitingFiles === 1 ? 'waiting for another download of this file' : `waiting for other downloads of ${waitingFiles} files`;
 }
 
 export function formatRate(bytesPerSecond: number): string {

@@ -1,4 +1,4 @@
-import { finishInterruptedDeletes, HfCache, planRevisionDelete, repoFolderName, scanCache, type CacheScan } from './cache';
+import { BlobLocks, finishInterruptedDeletes, HfCache, planRevisionDelete, scanCache, type CacheScan } from './cache';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
 import { describeError, isCancellation, isMistudioError, MistudioError } from './errors';
 import { Emitter } from './events';
@@ -60,7 +60,7 @@ class Studio implements StudioApi {
   private readonly logger: Logger;
   private readonly limiter: Limiter;
   private readonly active = new Map<string, ActiveDownload>();
-  private readonly blobLocks = new Map<string, Promise<unknown>>();
+  private readonly blobLocks: BlobLocks;
   private readonly progressEmitter = new Emitter<EntryProgress>();
   private readonly cleanupEmitter = new Emitter<{ readonly running: number }>();
   private cleanupChain: Promise<void> = Promise.resolve();
@@ -77,6 +77,7 @@ class Studio implements StudioApi {
   ) {
     this.cacheRoot = options.cacheRoot;
     this.cache = new HfCache(options.cacheRoot);
+    this.blobLocks = new BlobLocks(this.cache);
     this.logger = options.logger ?? SILENT;
     this.settings = {
       endpoint: options.endpoint ?? 'https://huggingface.co',
@@ -237,7 +238,7 @@ class Studio implements StudioApi {
           ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
           ...(this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {}),
           ...(this.options.transfer ? { transfer: this.options.transfer } : {}),
-          withBlobLock: (ref, blobId, task) => this.withBlobLock(ref, blobId, task),
+          withBlobLock: this.blobLocks.run,
           onTracker: (tracker) => {
             active.tracker = tracker;
             tracker.onUpdate((progress) => this.progressEmitter.fire({ entryId, progress }));
@@ -314,7 +315,10 @@ class Studio implements StudioApi {
     const ref: RepoRef = { kind: entry.kind, repoId: entry.repoId };
     const mine = this.catalog.getFiles(entry.id).filter((f) => f.state !== 'verified').map((f) => f.blobId);
     const needed = this.blobsNeededByOthers(entry);
-    await this.cache.removeIncomplete(ref, mine.filter((b) => !needed.has(b)));
+    // Each under its blob's lock, taken only if free: a partial another process is writing is not ours to remove.
+    for (const blobId of new Set(mine.filter((b) => !needed.has(b)))) {
+      await this.blobLocks.tryRun(ref, blobId, () => this.cache.removeIncomplete(ref, [blobId]));
+    }
     this.catalog.transaction(() => {
       for (const f of this.catalog.getFiles(entry.id)) {
         if (f.state !== 'verified') this.catalog.updateFile(entry.id, f.path, { state: 'pending', bytesDone: 0, doneRanges: [] });
@@ -332,18 +336,6 @@ class Studio implements StudioApi {
       for (const f of this.catalog.getFiles(other.id)) needed.add(f.blobId);
     }
     return needed;
-  }
-
-  private async withBlobLock<T>(ref: RepoRef, blobId: string, task: () => Promise<T>): Promise<T> {
-    const key = `${repoFolderName(ref)}/${blobId}`;
-    const previous = this.blobLocks.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(task);
-    this.blobLocks.set(key, run);
-    try {
-      return await run;
-    } finally {
-      if (this.blobLocks.get(key) === run) this.blobLocks.delete(key);
-    }
   }
 
   // ── Delete and cleanup ───────────────────────────────────────────────────────────────────────────────────────
@@ -395,7 +387,7 @@ class Studio implements StudioApi {
       try {
         this.catalog.updateJob(jobId, { state: 'running', attempts: job.attempts + 1 });
         const payload = parseCleanupPayload(job);
-        const freed = await runCleanup(this.catalog, this.cache, payload, (ref, blobId, task) => this.withBlobLock(ref, blobId, task));
+        const freed = await runCleanup(this.catalog, this.cache, payload, this.blobLocks);
         this.catalog.removeJob(jobId);
         this.logger.info(`Cleaned up ${payload.repoId}@${payload.revision}: ${freed} bytes freed`);
       } catch (err) {

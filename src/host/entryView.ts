@@ -1,6 +1,6 @@
 import type { CatalogEntry, EntryFile, EntryStatus } from '../core/catalog';
 import type { MemoryEstimate, ParameterCount } from '../core/metadata';
-import { formatBytes, formatDuration, formatRate, type ProgressSnapshot } from '../core/progress';
+import { formatBytes, formatDuration, formatRate, waitingNote, type ProgressSnapshot } from '../core/progress';
 import { entryContextValue, fileContextValue } from './capabilities';
 
 /**
@@ -111,6 +111,8 @@ function statusText(entry: CatalogEntry, progress: ProgressSnapshot | undefined)
       if (progress && progress.bytesPerSecond > 0) parts.push(formatRate(progress.bytesPerSecond));
       if (progress?.etaSeconds !== undefined && progress.bytesPerSecond > 0) parts.push(`${formatDuration(progress.etaSeconds)} left`);
       else parts.push(`${formatBytes(done)} of ${formatBytes(total)}`);
+      const waiting = waitingNote(progress?.waitingFiles ?? 0);
+      if (waiting) parts.push(waiting);
       return parts.join(' · ');
     }
     case 'paused':

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, formatRate, type ProgressSnapshot } from '../core/progress';
+import { formatBytes, formatDuration, formatRate, waitingNote, type ProgressSnapshot } from '../core/progress';
 
 export interface ProgressStep {
   /** Percent points to add to the notification's bar (VS Code sums increments). */
@@ -68,5 +68,7 @@ export function progressMessage(snapshot: ProgressSnapshot): string {
     parts.push(formatRate(snapshot.bytesPerSecond));
     if (snapshot.etaSeconds !== undefined) parts.push(`${formatDuration(snapshot.etaSeconds)} left`);
   }
+  const waiting = waitingNote(snapshot.waitingFiles);
+  if (waiting) parts.push(waiting);
   return parts.join(' · ');
 }

@@ -67,6 +67,8 @@ export interface ProgressRow {
   readonly bytesPerSecond: number;
   /** Null until a rate is known. */
   readonly etaSeconds: number | null;
+  /** Files waiting for another download of the same blob. */
+  readonly waitingFiles: number;
 }
 
 export interface FileRow {

@@ -31,7 +31,7 @@ export async function deleteRevision(
   // The folders it remembers are about to go; forgotten again at the end, after a download may have used them.
   cache.forgetDirectories(ref);
   try {
-    return await deleteInspected(cache, ref, commit, plan, repo, targets, signal);
+    return await deleteInspected(cache, ref, commit, plan, repo, targets, signal, options);
   } finally {
     cache.forgetDirectories(ref);
   }
@@ -45,6 +45,7 @@ async function deleteInspected(
   repo: string,
   targets: Awaited<ReturnType<typeof inspect>>['targets'],
   signal: AbortSignal | undefined,
+  options: CleanupOptions,
 ): Promise<{ freedBytes: number; skipped: string[] }> {
   const inRepo = (...parts: string[]): string => confined(repo, path.join(repo, ...parts));
 
@@ -69,10 +70,13 @@ async function deleteInspected(
 
   for (const target of trash) await removeTree(repo, target, signal);
   await removeTree(repo, inRepo(LAYOUT.noExist, commit), signal);
+  const gate = options.partialGate ?? ((_blobId: string, remove: () => Promise<void>) => remove());
   for (const blobId of plan.partialsToRemove) {
     throwIfAborted(signal);
-    await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.rangeJournalSuffix}`));
-    await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.incompleteSuffix}`));
+    await gate(blobId, async () => {
+      await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.rangeJournalSuffix}`));
+      await unlinkIfPresent(inRepo(LAYOUT.blobs, `${blobId}${LAYOUT.partialSuffix}`));
+    });
   }
   await rmdirIfEmpty(inRepo(LAYOUT.trash));
   await removeStaleTemps(repo);

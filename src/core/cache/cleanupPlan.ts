@@ -5,13 +5,18 @@ import { MistudioError, throwIfAborted } from '../errors';
 import type { RepoRef } from '../repo';
 import type { HfCache } from './hfCache';
 import { errnoCode, ioError, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
-import { IGNORED_NAMES, LAYOUT, isBlobId, isInside, repoFolderName, validateCommit } from './paths';
+import { IGNORED_NAMES, LAYOUT, isBlobId, isInside, parsePartialName, repoFolderName, validateCommit } from './paths';
 
 export interface CleanupOptions {
   /** Also remove the repo's blobs/*.incomplete partials (only when no download of this repo still needs them). */
   readonly removePartials?: boolean;
   /** Blob ids whose partials must stay even when removePartials is set (downloads still running or paused). */
   readonly keepPartials?: readonly string[];
+  /**
+   * Runs the removal of one blob's partial, e.g. only if its blob lock is free (a partial another process is writing
+   * is not ours to remove). Default: removes it.
+   */
+  readonly partialGate?: (blobId: string, remove: () => Promise<void>) => Promise<unknown>;
 }
 
 export interface CleanupPlan {
@@ -178,7 +183,10 @@ async function readBlobs(blobsDir: string): Promise<{ blobs: BlobEntry[]; partia
   const blobs: BlobEntry[] = [];
   const partials: BlobEntry[] = [];
   for (const name of await readdirOrEmpty(blobsDir)) {
-    const partialId = name.endsWith(LAYOUT.incompleteSuffix) ? name.slice(0, -LAYOUT.incompleteSuffix.length) : undefined;
+    // Only our own partials are ours to remove; other tools' stay (and keep the repo folder, which says so).
+    const partial = parsePartialName(name);
+    const partialId = partial?.owner === 'ours' ? partial.blobId : undefined;
+    if (partial !== undefined && partialId === undefined) continue;
     if (!isBlobId(partialId ?? name)) continue;
     const st = await lstatOrUndefined(path.join(blobsDir, name));
     if (st === undefined || st.isDirectory()) continue;

@@ -78,8 +78,9 @@ export class HfCache {
     return path.join(this.repoDir(ref), LAYOUT.blobs, validateBlobId(blobId));
   }
 
+  /** Our partial of a blob (`blobs/<id>.mistudio.incomplete`), written only while holding the blob's lock. */
   incompletePath(ref: RepoRef, blobId: string): string {
-    return `${this.blobPath(ref, blobId)}${LAYOUT.incompleteSuffix}`;
+    return `${this.blobPath(ref, blobId)}${LAYOUT.partialSuffix}`;
   }
 
   rangeJournalPath(ref: RepoRef, blobId: string): string {
@@ -123,9 +124,36 @@ export class HfCache {
     return repo;
   }
 
+  /** A regular file under the blob's name (of any size; see blobState for whether to trust it). */
   async hasBlob(ref: RepoRef, blobId: string): Promise<boolean> {
-    const st = await statOrUndefined(this.blobPath(ref, blobId));
-    return st?.isFile() ?? false;
+    return (await lstatOrUndefined(this.blobPath(ref, blobId)))?.isFile() ?? false;
+  }
+
+  /**
+   * Whether the cache holds the blob: trusted only as a regular file (never a symlink, which could point at anything)
+   * of the listed size. 'damaged' is a blob name holding something else: it is fetched again, and replaced.
+   */
+  async blobState(ref: RepoRef, blobId: string, size: number): Promise<'intact' | 'absent' | 'damaged'> {
+    const st = await lstatOrUndefined(this.blobPath(ref, blobId));
+    if (st === undefined) return 'absent';
+    return st.isFile() && st.size === size ? 'intact' : 'damaged';
+  }
+
+  /**
+   * Versions before 0.2 kept our partial as `blobs/<id>.incomplete`, the name huggingface_hub < 1.18 also resumed into.
+   * One with our range journal beside it is ours: moved to today's names, so a download interrupted before an update
+   * resumes. Call holding the blob's lock.
+   */
+  async adoptLegacyPartial(ref: RepoRef, blobId: string): Promise<void> {
+    const blob = this.blobPath(ref, blobId);
+    const legacyJournal = `${blob}${LAYOUT.legacyRangeJournalSuffix}`;
+    if (!(await lstatOrUndefined(legacyJournal))?.isFile()) return;
+    if ((await lstatOrUndefined(this.incompletePath(ref, blobId))) === undefined && (await lstatOrUndefined(`${blob}${LAYOUT.legacyPartialSuffix}`))?.isFile()) {
+      await fs.rename(`${blob}${LAYOUT.legacyPartialSuffix}`, this.incompletePath(ref, blobId));
+      await fs.rename(legacyJournal, this.rangeJournalPath(ref, blobId));
+      return;
+    }
+    await unlinkIfPresent(legacyJournal);
   }
 
   async commitBlob(ref: RepoRef, blobId: string, fromPath: string): Promise<void> {
@@ -298,11 +326,15 @@ export class HfCache {
     return true;
   }
 
+  /** Removes our partials (and their journals) of these blobs; call holding each blob's lock. */
   async removeIncomplete(ref: RepoRef, blobIds: readonly string[]): Promise<void> {
     for (const blobId of blobIds) {
       // The journal first: a kill in between leaves a partial without one (fine), never a journal without its partial.
       await unlinkIfPresent(this.rangeJournalPath(ref, blobId));
       await unlinkIfPresent(this.incompletePath(ref, blobId));
+      // An older version's partial, known by its journal; a bare `<id>.incomplete` is huggingface_hub's.
+      const legacy = `${this.blobPath(ref, blobId)}${LAYOUT.legacyPartialSuffix}`;
+      if (await unlinkIfPresent(`${this.blobPath(ref, blobId)}${LAYOUT.legacyRangeJournalSuffix}`)) await unlinkIfPresent(legacy);
     }
   }
 
@@ -319,7 +351,10 @@ export class HfCache {
   private async fileMatchesBlob(file: string, blob: string, size: number | undefined): Promise<boolean> {
     const st = await lstatOrUndefined(file);
     if (st === undefined) return false;
-    const blobStat = await statOrUndefined(blob);
+    // The blob itself must be a real file: a symlink in blobs/ could make any file outside the cache look complete.
+    const lstatBlob = await lstatOrUndefined(blob);
+    const blobStat = lstatBlob?.isFile() ? lstatBlob : undefined;
+    if (lstatBlob !== undefined && blobStat === undefined) return false;
     const sizeOk = (n: number): boolean => size === undefined || n === size;
     if (st.isSymbolicLink()) {
       if (!blobStat?.isFile() || !sizeOk(blobStat.size)) return false;

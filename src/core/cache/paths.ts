@@ -164,7 +164,35 @@ export const LAYOUT = {
   /** Prefix of our temp files, kept directly in the repo folder where no scanner or loader looks. */
   tempPrefix: '.mistudio-',
   tempSuffix: '.tmp',
+  /** Every partial download ends so, ours and other tools' (huggingface_hub scans `blobs/*.incomplete`). */
   incompleteSuffix: '.incomplete',
-  /** The transfer's journal of landed ranges beside a partial; no scanner looks at it, and it goes with the partial. */
-  rangeJournalSuffix: '.incomplete.ranges',
+  /**
+   * Our partial: `blobs/<id>.mistudio.incomplete`, a name no other tool writes. huggingface_hub before 1.18 resumed into
+   * `blobs/<id>.incomplete` trusting its length, which over our sparse, range-written partial made a blob with zeroed
+   * pages; 1.18+ writes `<id>.<8 hex>.incomplete`, unique per process.
+   */
+  partialSuffix: '.mistudio.incomplete',
+  /** The transfer's journal of landed ranges beside our partial; no scanner looks at it, and it goes with the partial. */
+  rangeJournalSuffix: '.mistudio.incomplete.ranges',
+  /** What versions before the rename called our partial and its journal; adopted (by the journal) when resuming. */
+  legacyPartialSuffix: '.incomplete',
+  legacyRangeJournalSuffix: '.incomplete.ranges',
 } as const;
+
+/** Whose a `blobs/` partial is: ours, ours from an older version (by its journal), or another tool's. */
+export type PartialOwner = 'ours' | 'legacy' | 'foreign';
+
+/**
+ * The blob a partial-download file belongs to, from its name in `blobs/`: `<id>.mistudio.incomplete` (ours),
+ * `<id>.incomplete` (ours from before, or huggingface_hub < 1.18), `<id>.<tag>.incomplete` (huggingface_hub 1.18+).
+ * Undefined for anything else, including our range journals.
+ */
+export function parsePartialName(name: string): { blobId: string; owner: PartialOwner } | undefined {
+  if (!name.endsWith(LAYOUT.incompleteSuffix)) return undefined;
+  const stem = name.slice(0, -LAYOUT.incompleteSuffix.length);
+  const dot = stem.indexOf('.');
+  const blobId = dot < 0 ? stem : stem.slice(0, dot);
+  if (!isBlobId(blobId)) return undefined;
+  if (dot < 0) return { blobId, owner: 'legacy' };
+  return { blobId, owner: name === `${blobId}${LAYOUT.partialSuffix}` ? 'ours' : 'foreign' };
+}

@@ -1,4 +1,4 @@
-import { cancelled } from '../errors';
+import { delay } from '../delay';
 
 /** How metadata requests retry transient failures (file transfers have their own policy in core/transfer). */
 export interface HubRetryPolicy {
@@ -45,18 +45,4 @@ export function retryDelayMs(failures: number, retryAfterSeconds: number | undef
 }
 
 /** Waits `ms`; a cancel during the wait throws Cancelled at once. */
-export function waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(cancelled());
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(cancelled());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export const waitBeforeRetry = delay;

@@ -1,4 +1,4 @@
-import { deleteRevision, planRevisionDelete, type HfCache } from '../cache';
+import { deleteRevision, planRevisionDelete, type BlobLock, type BlobLocks, type HfCache } from '../cache';
 import type { Catalog, Job, JsonValue } from '../catalog';
 import { MistudioError } from '../errors';
 import { isCommitSha, type RepoKind, type RepoRef } from '../repo';
@@ -42,10 +42,7 @@ export function parseCleanupPayload(job: Job): CleanupPayload {
  * repo pins that commit), its refs, blobs no other snapshot links, and partials no other entry is downloading.
  * Idempotent, so a job interrupted by a crash simply runs again.
  */
-/** Runs `task` holding a blob's lock (the Studio's per-blob mutex shared with downloads). */
-export type BlobLock = <T>(ref: RepoRef, blobId: string, task: () => Promise<T>) => Promise<T>;
-
-export async function runCleanup(catalog: Catalog, cache: HfCache, payload: CleanupPayload, withBlobLock: BlobLock, signal?: AbortSignal): Promise<number> {
+export async function runCleanup(catalog: Catalog, cache: HfCache, payload: CleanupPayload, locks: BlobLocks, signal?: AbortSignal): Promise<number> {
   const ref: RepoRef = { kind: payload.kind, repoId: payload.repoId };
   const others = catalog.listEntries({ kind: payload.kind, repoId: payload.repoId });
   const neededBlobs = new Set<string>();
@@ -56,14 +53,20 @@ export async function runCleanup(catalog: Catalog, cache: HfCache, payload: Clea
   const commitStillUsed = payload.commit !== null && others.some((o) => o.commit === payload.commit);
   if (payload.commit && !commitStillUsed) {
     const commit = payload.commit;
-    const options = { removePartials: true, keepPartials: [...neededBlobs] };
+    const options = {
+      removePartials: true,
+      keepPartials: [...neededBlobs],
+      partialGate: (blobId: string, remove: () => Promise<void>) => locks.tryRun(ref, blobId, remove),
+    };
     // A download of another revision links blobs it found cached under their locks; holding the locks of every blob
     // this delete may free means it either sees that link (and keeps the blob) or finds the blob gone and fetches it.
     const { blobsToRemove } = await planRevisionDelete(cache, ref, commit, { ...options, ...(signal ? { signal } : {}) });
-    const { freedBytes } = await underBlobLocks(withBlobLock, ref, [...blobsToRemove].sort(), () => deleteRevision(cache, ref, commit, signal, options));
+    const { freedBytes } = await underBlobLocks(locks.run, ref, [...blobsToRemove].sort(), () => deleteRevision(cache, ref, commit, signal, options));
     return freedBytes;
   }
-  await cache.removeIncomplete(ref, payload.blobIds.filter((b) => !neededBlobs.has(b)));
+  for (const blobId of new Set(payload.blobIds.filter((b) => !neededBlobs.has(b)))) {
+    await locks.tryRun(ref, blobId, () => cache.removeIncomplete(ref, [blobId]));
+  }
   return 0;
 }
 

@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
-import type { HfCache } from '../cache';
+import type { BlobLock, HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
 import { MistudioError, describeError, isCancellation, isMistudioError, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
 import type { HubClient, RepoFile } from '../hub';
 import type { RepoMetadata } from '../metadata';
 import { repoUrl, type RepoRef } from '../repo';
-import type { DownloadFileOptions, DownloadResult } from '../transfer';
+import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
 import type { DownloadPlan, Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
 import { forEachConcurrently } from './limiter';
 import { planDownload } from './plan';
@@ -23,8 +23,11 @@ export interface DownloadJobDeps {
   readonly userAgent?: string;
   readonly freeSpace?: (dir: string) => Promise<number>;
   readonly transfer?: TransferTuning;
-  /** Serialises work on one blob across entries (two revisions sharing a file must not write one partial twice). */
-  readonly withBlobLock: <T>(ref: RepoRef, blobId: string, task: () => Promise<T>) => Promise<T>;
+  /**
+   * One writer per blob: across entries (two revisions sharing a file), our other processes and huggingface_hub
+   * (its `.locks/<repo>/<blob>.lock`).
+   */
+  readonly withBlobLock: BlobLock;
   /** Called once the byte total is known, so the shell can show live progress. */
   readonly onTracker: (tracker: ProgressTracker) => void;
 }
@@ -127,28 +130,44 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
     await forEachFileConcurrently([...byBlob.values()], deps.settings.maxConcurrentFiles, async (group) => {
       // The path that carries the blob's resume state (see above); the transfer checkpoints onto it.
       let file = group.find((f) => f.state === 'partial') ?? (group[0] as EntryFile);
+      let endWait: (() => void) | undefined;
       try {
-        // Transfer and link under the blob's lock: the cleanup of another revision takes it too, so it never frees a
-        // blob between our check and our link, and we notice when it freed one the plan had found cached.
-        await deps.withBlobLock(ref, file.blobId, async () => {
-          const present = await cache.hasBlob(ref, file.blobId);
-          if (file.state === 'verified' && !present) {
-            tracker.add(-file.size * group.length);
-            file = { ...file, state: 'pending', bytesDone: 0, doneRanges: [] };
-          }
-          if (file.state !== 'verified') {
-            if (present) tracker.add(file.size - file.bytesDone);
-            else await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
-            // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
-            tracker.add(file.size * (group.length - 1));
-            verifiedPaths.push(...group);
-            persisted.maybe();
-          }
-          for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId, { deferDirSync: true });
-        });
+        // Transfer and link under the blob's lock (huggingface_hub's, across processes): the cleanup of another revision
+        // takes it too, so it never frees a blob between our check and our link, and a download of the same blob by
+        // another process or by Python finishes before we look — then we reuse its blob and send nothing.
+        await deps.withBlobLock(
+          ref,
+          file.blobId,
+          async () => {
+            endWait?.();
+            const present = await reusableBlob(deps, ref, file, signal);
+            if (file.state === 'verified' && !present) {
+              tracker.add(-file.size * group.length);
+              file = { ...file, state: 'pending', bytesDone: 0, doneRanges: [] };
+            }
+            if (file.state !== 'verified') {
+              if (present) {
+                tracker.add(file.size - file.bytesDone);
+                // Someone else finished it: what we had of it is of no more use.
+                await cache.removeIncomplete(ref, [file.blobId]);
+              } else {
+                await cache.adoptLegacyPartial(ref, file.blobId);
+                await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
+              }
+              // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
+              tracker.add(file.size * (group.length - 1));
+              verifiedPaths.push(...group);
+              persisted.maybe();
+            }
+            for (const f of group) await cache.linkSnapshotFile(ref, plan.commit, f.path, f.blobId, { deferDirSync: true });
+          },
+          { signal, onWait: () => (endWait = tracker.beginWait()) },
+        );
       } catch (err) {
         jobAbort.abort(err);
         throw err;
+      } finally {
+        endWait?.();
       }
     });
   } catch (err) {
@@ -177,6 +196,31 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   return entry;
 }
 
+/** Blobs at most this big are re-hashed before reuse (a few ms); bigger ones are checked by size, and by `verify`. */
+const REHASH_ON_REUSE_BYTES = 1024 * 1024;
+
+/**
+ * Whether the blob already in the cache can stand for this file: a regular file of the listed size, and for small files
+ * the right hash. A damaged one (truncated, replaced, a symlink) is fetched again and the fetch replaces it.
+ */
+async function reusableBlob(deps: DownloadJobDeps, ref: RepoRef, file: EntryFile, signal: AbortSignal): Promise<boolean> {
+  const state = await deps.cache.blobState(ref, file.blobId, file.size);
+  if (state === 'absent') return false;
+  let intact = state === 'intact';
+  if (intact && deps.settings.verifyChecksums && file.size <= REHASH_ON_REUSE_BYTES) {
+    intact = await fileHashMatches(deps.cache.blobPath(ref, file.blobId), expectedHashOf(file), file.size, signal).catch((err: unknown) => {
+      if (isCancellation(err)) throw err;
+      return false;
+    });
+  }
+  if (!intact) deps.logger.warn(`${ref.repoId}/${file.path}: the cached blob ${file.blobId.slice(0, 12)} is damaged (wrong size, content or a symlink); fetching it again`);
+  return intact;
+}
+
+function expectedHashOf(file: EntryFile): ExpectedHash {
+  return file.sha256 ? { algorithm: 'sha256', hex: file.sha256 } : { algorithm: 'git-sha1', hex: file.gitSha1 };
+}
+
 async function transferFile(
   deps: DownloadJobDeps,
   ref: RepoRef,
@@ -199,9 +243,7 @@ async function transferFile(
       rangeJournalPath: cache.rangeJournalPath(ref, file.blobId),
       finalPath: cache.blobPath(ref, file.blobId),
       size: file.size,
-      ...(deps.settings.verifyChecksums
-        ? { expectedHash: file.sha256 ? { algorithm: 'sha256' as const, hex: file.sha256 } : { algorithm: 'git-sha1' as const, hex: file.gitSha1 } }
-        : {}),
+      ...(deps.settings.verifyChecksums ? { expectedHash: expectedHashOf(file) } : {}),
       resume: { doneRanges },
       connections: deps.settings.maxConnectionsPerFile,
       ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),

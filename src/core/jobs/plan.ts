@@ -46,7 +46,8 @@ export async function planDownload(
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       .map(async (f) => {
         const blobId = blobIdOf(f);
-        return { path: f.path, size: f.lfs?.size ?? f.size, blobId, gitOid: f.oid, lfs: f.lfs !== undefined, cached: await cache.hasBlob(ref, blobId) };
+        const size = f.lfs?.size ?? f.size;
+        return { path: f.path, size, blobId, gitOid: f.oid, lfs: f.lfs !== undefined, cached: (await cache.blobState(ref, blobId, size)) === 'intact' };
       }),
   );
   const files = allFiles.filter((f) => matches(f.path));

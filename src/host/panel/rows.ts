@@ -49,6 +49,7 @@ export function toProgressRow(entryId: string, p: ProgressSnapshot): ProgressRow
     fraction: p.fraction,
     bytesPerSecond: p.bytesPerSecond,
     etaSeconds: p.etaSeconds ?? null,
+    waitingFiles: p.waitingFiles,
   };
 }
 

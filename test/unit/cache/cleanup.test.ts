@@ -112,7 +112,7 @@ describe('deleteRevision', () => {
     fs.writeFileSync(cache.incompletePath(MODEL, keep), 'keep');
     fs.writeFileSync(cache.incompletePath(MODEL, drop), 'drop');
     await deleteRevision(cache, MODEL, COMMIT_A, undefined, { removePartials: true, keepPartials: [keep] });
-    expect(tree(cache.repoDir(MODEL))).toEqual(['blobs/', `blobs/${keep}.incomplete`, 'refs/', 'snapshots/']);
+    expect(tree(cache.repoDir(MODEL))).toEqual(['blobs/', `blobs/${keep}.mistudio.incomplete`, 'refs/', 'snapshots/']);
     const scan = await scanCache(root);
     expect(scan.warnings).toEqual([]);
     expect(scan.repos[0]!.partialFiles.map((p) => p.size)).toEqual([4]);

@@ -35,7 +35,7 @@ describe('HfCache layout', () => {
     expect(cache.repoDir(MODEL)).toBe(path.join(root, 'models--org--tiny-model'));
     expect(cache.repoDir(DATASET)).toBe(path.join(root, 'datasets--org--tiny-data'));
     expect(cache.blobPath(MODEL, blob)).toBe(path.join(root, 'models--org--tiny-model', 'blobs', blob));
-    expect(cache.incompletePath(MODEL, blob)).toBe(path.join(root, 'models--org--tiny-model', 'blobs', `${blob}.incomplete`));
+    expect(cache.incompletePath(MODEL, blob)).toBe(path.join(root, 'models--org--tiny-model', 'blobs', `${blob}.mistudio.incomplete`));
     expect(cache.snapshotDir(DATASET, COMMIT_A)).toBe(path.join(root, 'datasets--org--tiny-data', 'snapshots', COMMIT_A));
     expect(cache.snapshotFilePath(MODEL, COMMIT_A, 'tokenizer/vocab.txt')).toBe(
       path.join(root, 'models--org--tiny-model', 'snapshots', COMMIT_A, 'tokenizer', 'vocab.txt'),

@@ -118,13 +118,13 @@ describe('mistudio CLI killed with SIGKILL right after bytes landed', () => {
     const env = { ...process.env, ...home.env, HF_ENDPOINT: hub.url, HF_TOKEN: '' };
     const blobs = path.join(home.dir, 'hub', 'models--kill--big', 'blobs');
     const blobId = createHash('sha256').update(content).digest('hex');
-    const journal = path.join(blobs, `${blobId}.incomplete.ranges`);
+    const journal = path.join(blobs, `${blobId}.mistudio.incomplete.ranges`);
     // A known point: the CDN sends 10 MiB at full speed, then holds the connection. Once the journal records all
     // of it, the process is killed — the catalog's last checkpoint may be a second older, the journal is not.
     hub.setFaults([{ kind: 'stall', afterBytes: STALL_AT, ms: 120_000, times: 1, match: { server: 'cdn' } }]);
     const args = [cliJs, 'download', repo.id];
     const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
-    const partial = path.join(blobs, `${blobId}.incomplete`);
+    const partial = path.join(blobs, `${blobId}.mistudio.incomplete`);
     await waitFor(() => (fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0) >= STALL_AT, 'the first 10 MiB to land');
     // The journal's append follows each write; give it up to a few seconds. During the stall nothing lands, so
     // nothing else (the catalog) learns about these bytes meanwhile: without the journal, they would all be re-sent.

@@ -50,7 +50,7 @@ function setup(): { fake: FakeStudio; ui: FakeUi; notifier: DownloadNotifier; op
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 function progress(fraction: number) {
-  return { bytesDone: fraction * 1000, bytesTotal: 1000, fraction, bytesPerSecond: 100, etaSeconds: 5 };
+  return { bytesDone: fraction * 1000, bytesTotal: 1000, fraction, bytesPerSecond: 100, etaSeconds: 5, waitingFiles: 0 };
 }
 
 describe('DownloadNotifier', () => {

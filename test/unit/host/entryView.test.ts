@@ -6,7 +6,7 @@ import { makeEntry, makeFile, STATUSES } from './fixtures';
 const join = (base: string, rel: string): string => `${base}/${rel}`;
 
 function snapshot(overrides: Partial<ProgressSnapshot> = {}): ProgressSnapshot {
-  return { bytesDone: 430_000, bytesTotal: 1_000_000, fraction: 0.43, bytesPerSecond: 12_300_000, etaSeconds: 80, ...overrides };
+  return { bytesDone: 430_000, bytesTotal: 1_000_000, fraction: 0.43, bytesPerSecond: 12_300_000, etaSeconds: 80, waitingFiles: 0, ...overrides };
 }
 
 describe('entry rows', () => {

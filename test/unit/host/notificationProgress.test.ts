@@ -3,7 +3,7 @@ import type { ProgressSnapshot } from '../../../src/core/progress';
 import { NotificationProgress, progressMessage } from '../../../src/host/notificationProgress';
 
 function snap(fraction: number, extra: Partial<ProgressSnapshot> = {}): ProgressSnapshot {
-  return { bytesDone: Math.round(fraction * 1e9), bytesTotal: 1e9, fraction, bytesPerSecond: 5e6, etaSeconds: 100, ...extra };
+  return { bytesDone: Math.round(fraction * 1e9), bytesTotal: 1e9, fraction, bytesPerSecond: 5e6, etaSeconds: 100, waitingFiles: 0, ...extra };
 }
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
@@ -67,16 +67,16 @@ describe('NotificationProgress', () => {
 
 describe('progressMessage', () => {
   it('shows bytes, rate and time left', () => {
-    expect(progressMessage({ bytesDone: 12_300_000, bytesTotal: 1_200_000_000, fraction: 0.01, bytesPerSecond: 4_500_000, etaSeconds: 80 })).toBe(
+    expect(progressMessage({ bytesDone: 12_300_000, bytesTotal: 1_200_000_000, fraction: 0.01, bytesPerSecond: 4_500_000, etaSeconds: 80, waitingFiles: 0 })).toBe(
       '12.3 MB of 1.2 GB · 4.5 MB/s · 1m 20s left',
     );
   });
 
   it('leaves out rate and ETA until they are known', () => {
-    expect(progressMessage({ bytesDone: 0, bytesTotal: 1000, fraction: 0, bytesPerSecond: 0, etaSeconds: undefined })).toBe('0 B of 1.0 kB');
+    expect(progressMessage({ bytesDone: 0, bytesTotal: 1000, fraction: 0, bytesPerSecond: 0, etaSeconds: undefined, waitingFiles: 0 })).toBe('0 B of 1.0 kB');
   });
 
   it('says Preparing while the size is unknown', () => {
-    expect(progressMessage({ bytesDone: 0, bytesTotal: 0, fraction: 0, bytesPerSecond: 0, etaSeconds: undefined })).toBe('Preparing…');
+    expect(progressMessage({ bytesDone: 0, bytesTotal: 0, fraction: 0, bytesPerSecond: 0, etaSeconds: undefined, waitingFiles: 0 })).toBe('Preparing…');
   });
 });

@@ -122,7 +122,7 @@ export function addEntries(studio: FakeStudio, entries: NewEntry[]): string[] {
 }
 
 export function snapshotOf(bytesDone: number, bytesTotal: number, bytesPerSecond = 1_000_000): ProgressSnapshot {
-  return { bytesDone, bytesTotal, fraction: bytesTotal > 0 ? bytesDone / bytesTotal : 0, bytesPerSecond, etaSeconds: (bytesTotal - bytesDone) / bytesPerSecond };
+  return { bytesDone, bytesTotal, fraction: bytesTotal > 0 ? bytesDone / bytesTotal : 0, bytesPerSecond, etaSeconds: (bytesTotal - bytesDone) / bytesPerSecond, waitingFiles: 0 };
 }
 
 export function plannedFile(path: string, size: number, options: { cached?: boolean; lfs?: boolean } = {}): PlannedFile {

@@ -119,7 +119,7 @@ describe('disk full through the whole stack (Studio → download job → transfe
     expect(kept.bytes).toBeGreaterThan(0);
     expect(kept.bytes).toBeLessThanOrEqual(options.quota);
     const folder = repoFolder(home.cacheRoot, repo.kind, repo.id);
-    const partial = path.join(folder, 'blobs', `${weightsBlob}.incomplete`);
+    const partial = path.join(folder, 'blobs', `${weightsBlob}.mistudio.incomplete`);
     expect(fs.statSync(partial).size).toBeGreaterThanOrEqual(Math.max(...kept.ranges.map(([, b]) => b)));
     expect(fs.existsSync(path.join(folder, 'blobs', weightsBlob))).toBe(false);
     expect(auditCache(home.cacheRoot).problems).toEqual([]);

@@ -158,7 +158,7 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
       seen.add(blobId);
       if (fs.existsSync(path.join(folder, 'blobs', blobId))) continue;
       const size = contentOf(file).length;
-      const partial = fs.statSync(path.join(folder, 'blobs', `${blobId}.incomplete`), { throwIfNoEntry: false })?.size ?? 0;
+      const partial = fs.statSync(path.join(folder, 'blobs', `${blobId}.mistudio.incomplete`), { throwIfNoEntry: false })?.size ?? 0;
       const claimed = kept.get(`${repo.kind}:${repo.id}@main#${blobId}`) ?? 0;
       const trusted = claimed > 0 && partial >= claimed ? claimed : 0;
       if (trusted > 0) ranges.push({ file: file.path, from: trusted });
@@ -315,7 +315,7 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
       for (const [key, bytes] of after.kept) {
         const [entryKey, blobId] = key.split('#') as [string, string];
         const entry = after.entries.find((e) => keyOf(e) === entryKey)!;
-        const partial = path.join(repoFolder(home.cacheRoot, entry.kind, entry.repoId), 'blobs', `${blobId}.incomplete`);
+        const partial = path.join(repoFolder(home.cacheRoot, entry.kind, entry.repoId), 'blobs', `${blobId}.mistudio.incomplete`);
         const complete = path.join(repoFolder(home.cacheRoot, entry.kind, entry.repoId), 'blobs', blobId);
         if (!fs.existsSync(complete)) expect(fs.statSync(partial).size, `${label}: partial of ${blobId}`).toBeGreaterThanOrEqual(bytes);
       }

@@ -61,7 +61,7 @@ describe('Studio cancel, pause and resume', () => {
     expect(partials(env, repo.id, kind)).toHaveLength(1);
     // The journal is appended right after a write lands; give that append a moment to reach the file.
     for (let i = 0; i < 100 && journals(env, repo.id, kind).length === 0; i++) await sleep(20);
-    expect(journals(env, repo.id, kind)).toEqual([`${sha256Hex(fileOf(repo, file))}.incomplete.ranges`]);
+    expect(journals(env, repo.id, kind)).toEqual([`${sha256Hex(fileOf(repo, file))}.mistudio.incomplete.ranges`]);
 
     await studio.cancel(entry.id);
     const requestsAtCancel = hub.requests.length;
@@ -104,7 +104,7 @@ describe('Studio cancel, pause and resume', () => {
     expect(kept).toBe(file.bytesDone);
     expect(kept).toBeGreaterThanOrEqual(SIZE * 0.25);
     const [partial] = partials(env, slow.id);
-    expect(partial).toBe(`${sha256Hex(fileOf(slow, WEIGHTS))}.incomplete`);
+    expect(partial).toBe(`${sha256Hex(fileOf(slow, WEIGHTS))}.mistudio.incomplete`);
     expect(fs.statSync(path.join(blobsDir(env, slow.id), partial!)).size).toBeGreaterThanOrEqual(Math.max(...file.doneRanges.map(([, b]) => b)));
     expect(paused.bytesDone).toBeGreaterThanOrEqual(kept);
     expect(studio.catalog.listJobs({ type: 'download', entryId: entry.id }).map((j) => j.state)).toEqual(['pending']);

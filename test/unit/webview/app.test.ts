@@ -81,7 +81,7 @@ describe('Studio page: catalog', () => {
     panel = await openPanel();
     const [id] = addEntries(panel.studio, [{ kind: 'model', repoId: 'org/big', status: 'downloading', bytesTotal: 1_000_000_000 }]);
     await vi.waitFor(() => expect(rowNames(panel!.root)).toEqual(['org/big']));
-    panel.studio.progressEmitter.fire({ entryId: id as string, progress: { bytesDone: 400_000_000, bytesTotal: 1_000_000_000, fraction: 0.4, bytesPerSecond: 50_000_000, etaSeconds: 12 } });
+    panel.studio.progressEmitter.fire({ entryId: id as string, progress: { bytesDone: 400_000_000, bytesTotal: 1_000_000_000, fraction: 0.4, bytesPerSecond: 50_000_000, etaSeconds: 12, waitingFiles: 0 } });
     await vi.waitFor(() => expect(query('.entry-row .progress-text').textContent).toBe('40% · 50.0 MB/s · 12s left'));
     expect(query('.entry-row .bar').getAttribute('aria-valuenow')).toBe('40');
     expect(query<HTMLElement>('.entry-row .bar-fill').style.width).toBe('40%');

@@ -1,0 +1,122 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { MistudioError, cancelled } from '../errors';
+import { acquireFileLock, tryAcquireFileLock, type HeldLock } from '../locking/fileLock';
+import type { RepoRef } from '../repo';
+import { errnoCode, ioError } from './fsUtil';
+import type { HfCache } from './hfCache';
+import { LAYOUT, repoFolderName } from './paths';
+
+export interface BlobLockOptions {
+  readonly signal?: AbortSignal;
+  /** Called once if the blob is busy (another download of it, here or in another process or tool). */
+  readonly onWait?: () => void;
+}
+
+/** Runs `task` holding one blob's lock. */
+export type BlobLock = <T>(ref: RepoRef, blobId: string, task: () => Promise<T>, options?: BlobLockOptions) => Promise<T>;
+
+/**
+ * One writer per blob, across this process, our other processes and huggingface_hub: the lock is huggingface_hub's own
+ * `<cache>/.locks/<repo folder>/<blob id>.lock`, taken the way Python's filelock takes it (see locking/fileLock).
+ * Within the process, work on a blob queues first (an OS lock would make our own tasks poll each other).
+ */
+export class BlobLocks {
+  private readonly local = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly cache: HfCache) {}
+
+  readonly run: BlobLock = async (ref, blobId, task, options = {}) => {
+    const file = this.cache.lockPath(ref, blobId);
+    const previous = this.local.get(file);
+    let releaseLocal!: () => void;
+    const mine = new Promise<void>((resolve) => (releaseLocal = resolve));
+    const turn = (previous ?? Promise.resolve()).catch(() => undefined).then(() => mine);
+    this.local.set(file, turn);
+    let told = false;
+    const tell = (): void => {
+      if (told) return;
+      told = true;
+      options.onWait?.();
+    };
+    try {
+      if (previous) {
+        tell();
+        await untilSettledOrAborted(previous, options.signal);
+      }
+      await this.ensureLockFolder(ref);
+      const held: HeldLock = await acquireFileLock(file, { ...(options.signal ? { signal: options.signal } : {}), onWait: tell });
+      try {
+        return await task();
+      } finally {
+        held.release();
+      }
+    } finally {
+      releaseLocal();
+      if (this.local.get(file) === turn) this.local.delete(file);
+    }
+  };
+
+  /**
+   * Runs `task` only if the blob's lock is free right now, here and in every other process; undefined when busy.
+   * For tidying (removing a partial): a blob someone is writing is theirs, and waiting for them would gain nothing.
+   */
+  async tryRun<T>(ref: RepoRef, blobId: string, task: () => Promise<T>): Promise<T | undefined> {
+    const file = this.cache.lockPath(ref, blobId);
+    if (this.local.has(file)) return undefined;
+    let releaseLocal!: () => void;
+    const turn = new Promise<void>((resolve) => (releaseLocal = resolve));
+    this.local.set(file, turn);
+    try {
+      await this.ensureLockFolder(ref);
+      const held = tryAcquireFileLock(file);
+      if (!held) return undefined;
+      try {
+        return await task();
+      } finally {
+        held.release();
+      }
+    } finally {
+      releaseLocal();
+      if (this.local.get(file) === turn) this.local.delete(file);
+    }
+  }
+
+  /**
+   * `.locks/<repo folder>/`, created like huggingface_hub does (mkdir -p). Opening the lock truncates it, so neither
+   * folder may be a symlink: in a shared cache it could point anywhere.
+   */
+  private async ensureLockFolder(ref: RepoRef): Promise<void> {
+    const locks = path.join(this.cache.root, LAYOUT.locks);
+    const dir = path.join(locks, repoFolderName(ref));
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`Cannot create the lock folder ${dir}`, err, dir);
+    }
+    for (const folder of [locks, dir]) {
+      const st = await fs.lstat(folder).catch((err: unknown) => {
+        if (errnoCode(err) === 'ENOENT') return undefined;
+        throw ioError(`Cannot read ${folder}`, err, folder);
+      });
+      if (st !== undefined && !st.isDirectory()) {
+        throw new MistudioError('UnsafePath', `Refusing to lock through ${folder}: it is a symlink or not a folder`, { path: folder });
+      }
+    }
+  }
+}
+
+/** Waits for another task on the same blob, or rejects with Cancelled if our signal fires first. */
+function untilSettledOrAborted(previous: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(cancelled());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void previous
+      .catch(() => undefined)
+      .then(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+  });
+}
