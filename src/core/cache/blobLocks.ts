@@ -45,15 +45,10 @@ export class BlobLocks {
         await untilSettledOrAborted(previous, options.signal);
       }
       await this.ensureLockFolder(ref);
-      const held: HeldLock = await acquireFileLock(file, { ...(options.signal ? { signal: options.signal } : {}), onWait: tell });
-      try {
-        return await task();
-      } finally {
-        held.release();
-      }
+      const held = await acquireFileLock(file, { ...(options.signal ? { signal: options.signal } : {}), onWait: tell });
+      return await holding(held, task);
     } finally {
-      releaseLocal();
-      if (this.local.get(file) === turn) this.local.delete(file);
+      this.leave(file, turn, releaseLocal);
     }
   };
 
@@ -70,16 +65,16 @@ export class BlobLocks {
     try {
       await this.ensureLockFolder(ref);
       const held = tryAcquireFileLock(file);
-      if (!held) return undefined;
-      try {
-        return await task();
-      } finally {
-        held.release();
-      }
+      return held ? await holding(held, task) : undefined;
     } finally {
-      releaseLocal();
-      if (this.local.get(file) === turn) this.local.delete(file);
+      this.leave(file, turn, releaseLocal);
     }
+  }
+
+  /** Ends this task's turn on the blob; the map forgets the blob once no later task queued behind it. */
+  private leave(file: string, turn: Promise<unknown>, releaseLocal: () => void): void {
+    releaseLocal();
+    if (this.local.get(file) === turn) this.local.delete(file);
   }
 
   /**
@@ -119,4 +114,12 @@ function untilSettledOrAborted(previous: Promise<unknown>, signal: AbortSignal |
         resolve();
       });
   });
+}
+
+async function holding<T>(held: HeldLock, task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } finally {
+    held.release();
+  }
 }

@@ -112,18 +112,10 @@ function posixLocks(koffi: Koffi): NativeLockApi {
         fs.closeSync(fd);
         return 'busy';
       }
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            flock(fd, LOCK_UN);
-          } finally {
-            fs.closeSync(fd);
-          }
-        },
-      };
+      return releasableOnce(
+        () => flock(fd, LOCK_UN),
+        () => fs.closeSync(fd),
+      );
     },
   };
 }
@@ -167,22 +159,30 @@ function windowsLocks(koffi: Koffi): NativeLockApi {
         if (code === ERROR_LOCK_VIOLATION || code === ERROR_IO_PENDING) return 'busy';
         throw Object.assign(new Error(`LockFileEx(${file}) failed (Windows error ${code})`), { code: 'EIO' });
       }
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            unlockFileEx(handle, 0, 1, 0, overlapped());
-          } finally {
-            closeHandle(handle);
-          }
-        },
-      };
+      return releasableOnce(
+        () => unlockFileEx(handle, 0, 1, 0, overlapped()),
+        () => closeHandle(handle),
+      );
     },
   };
 }
 
 function errnoName(codes: Record<string, number>, errno: number): string {
   return Object.entries(codes).find(([, value]) => value === errno)?.[0] ?? `E${errno}`;
+}
+
+/** A held lock whose release unlocks and then always closes, once however often it is called. */
+function releasableOnce(unlock: () => unknown, close: () => unknown): NativeHeldLock {
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        unlock();
+      } finally {
+        close();
+      }
+    },
+  };
 }
