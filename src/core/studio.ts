@@ -26,6 +26,7 @@ export const DEFAULT_SETTINGS: Omit<StudioSettings, 'endpoint'> = {
   maxConcurrentFiles: 4,
   maxConnectionsPerFile: 8,
   verifyChecksums: true,
+  offline: false,
 };
 
 const SILENT: Logger = { trace: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -85,6 +86,7 @@ class Studio implements StudioApi {
       maxConcurrentFiles: options.maxConcurrentFiles ?? DEFAULT_SETTINGS.maxConcurrentFiles,
       maxConnectionsPerFile: options.maxConnectionsPerFile ?? DEFAULT_SETTINGS.maxConnectionsPerFile,
       verifyChecksums: options.verifyChecksums ?? DEFAULT_SETTINGS.verifyChecksums,
+      offline: options.offline ?? DEFAULT_SETTINGS.offline,
     };
     this.limiter = new Limiter(this.settings.maxConcurrentDownloads);
     this.onDidChangeEntry = catalog.onDidChange as StudioApi['onDidChangeEntry'];
@@ -101,6 +103,7 @@ class Studio implements StudioApi {
     const token = (await this.options.token?.()) || undefined;
     const hub = new HubClient({
       endpoint: this.settings.endpoint,
+      offline: this.settings.offline,
       ...(token ? { token } : {}),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),

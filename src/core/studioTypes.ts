@@ -25,6 +25,8 @@ export interface StudioSettings {
   /** Parallel range requests for one large file. Default 8. */
   readonly maxConnectionsPerFile: number;
   readonly verifyChecksums: boolean;
+  /** HF_HUB_OFFLINE / mistudio.offline: nothing is fetched; cached revisions still plan and link. Default false. */
+  readonly offline: boolean;
 }
 
 export interface StudioOptions extends Partial<StudioSettings> {

@@ -1,5 +1,5 @@
 import { resolveCacheRoot } from '../core/cache';
-import { resolveEndpoint } from '../core/hub';
+import { isOfflineEnv, resolveEndpoint } from '../core/hub';
 import type { StudioSettings } from '../core/studioTypes';
 
 /**
@@ -16,6 +16,8 @@ export interface MistudioConfig {
   readonly maxConnectionsPerFile: number;
   readonly verifyChecksums: boolean;
   readonly resumeOnStartup: boolean;
+  /** Never touch the network; HF_HUB_OFFLINE=1 in VS Code's environment turns it on as well. */
+  readonly offline: boolean;
   readonly defaultIncludePatterns: readonly string[];
 }
 
@@ -39,6 +41,7 @@ export const DEFAULT_CONFIG: MistudioConfig = {
   maxConnectionsPerFile: 8,
   verifyChecksums: true,
   resumeOnStartup: false,
+  offline: false,
   defaultIncludePatterns: [],
 };
 
@@ -65,7 +68,7 @@ export function parseConfig(read: (key: string) => unknown): Parsed<MistudioConf
     }
     return raw.trim();
   };
-  const flag = (key: 'verifyChecksums' | 'resumeOnStartup'): boolean => {
+  const flag = (key: 'verifyChecksums' | 'resumeOnStartup' | 'offline'): boolean => {
     const raw = read(key);
     if (raw === undefined || raw === null) return DEFAULT_CONFIG[key];
     if (typeof raw !== 'boolean') {
@@ -100,6 +103,7 @@ export function parseConfig(read: (key: string) => unknown): Parsed<MistudioConf
     maxConnectionsPerFile: count('maxConnectionsPerFile'),
     verifyChecksums: flag('verifyChecksums'),
     resumeOnStartup: flag('resumeOnStartup'),
+    offline: flag('offline'),
     defaultIncludePatterns: patterns(),
   };
   return { value, problems };
@@ -126,6 +130,7 @@ export function studioSettingsFor(config: MistudioConfig, env: NodeJS.ProcessEnv
     maxConcurrentDownloads: config.maxConcurrentDownloads,
     maxConnectionsPerFile: config.maxConnectionsPerFile,
     verifyChecksums: config.verifyChecksums,
+    offline: config.offline || isOfflineEnv(env),
   };
 }
 

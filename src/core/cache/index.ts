@@ -10,3 +10,4 @@ export { deleteRevision, finishInterruptedDeletes } from './cleanup';
 export { planRevisionDelete } from './cleanupPlan';
 export type { CleanupPlan, CleanupOptions } from './cleanupPlan';
 export { freeSpace } from './freeSpace';
+export { readCachedSnapshot, type CachedSnapshot, type CachedSnapshotFile } from './snapshotListing';

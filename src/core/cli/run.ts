@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { resolveCacheRoot } from '../cache';
 import { echo } from '../echo';
 import { describeError, isMistudioError, MistudioError } from '../errors';
-import { resolveEndpoint, resolveToken } from '../hub';
+import { isOfflineEnv, resolveEndpoint, resolveToken } from '../hub';
 import { formatBytes } from '../progress';
 import { validateRepoId, validateRevision } from '../repo';
 import { openStudio } from '../studio';
@@ -75,6 +75,7 @@ async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
     wasmPath: io.wasmPath,
     cacheRoot,
     endpoint,
+    offline: isOfflineEnv(io.env),
     token: () => token,
     userAgent: 'mistudio-cli',
     onWarning: (message) => io.stderr.write(`mistudio: warning: ${message}\n`),

@@ -36,6 +36,7 @@ export class HubClient {
   private readonly userAgent: string | undefined;
   private readonly timeoutMs: number;
   private readonly retry: HubRetryPolicy;
+  readonly offline: boolean;
 
   constructor(options: HubClientOptions) {
     this.endpoint = resolveEndpoint({ override: options.endpoint, env: {} });
@@ -45,6 +46,7 @@ export class HubClient {
     this.userAgent = options.userAgent;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retry = resolveRetryPolicy(options.retry);
+    this.offline = options.offline ?? false;
   }
 
   async repoInfo(ref: RepoRef, revision: string, signal?: AbortSignal): Promise<RepoInfo> {
@@ -261,6 +263,7 @@ export class HubClient {
   private scopedFetch(scope: CallScope): typeof globalThis.fetch {
     return async (input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (this.offline) throw offlineError(url);
       const headers = new Headers(init?.headers);
       const sameOrigin = new URL(url).origin === this.origin;
       if (sameOrigin && this.token) headers.set('authorization', `Bearer ${this.token}`);
@@ -324,4 +327,9 @@ function isoDate(value: unknown): string | undefined {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The one message every refused request gives in offline mode, naming how to leave it. */
+export function offlineError(what: string): MistudioError {
+  return new MistudioError('Offline', `Offline mode (HF_HUB_OFFLINE or the mistudio.offline setting) is on: not fetching ${echo(what, 160)}`);
 }

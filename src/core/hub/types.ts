@@ -17,6 +17,8 @@ export interface HubClientOptions {
    * error (Http, RateLimited, Offline) is reported when they run out. Default 5 attempts, 0.5 s doubling to 10 s.
    */
   readonly retry?: Partial<HubRetryPolicy>;
+  /** HF_HUB_OFFLINE: no request leaves the process; every call fails with Offline (plans read the cache instead). */
+  readonly offline?: boolean;
 }
 
 export interface RepoInfo {

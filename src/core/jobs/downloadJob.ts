@@ -3,7 +3,7 @@ import type { BlobLock, HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
 import { MistudioError, describeError, isCancellation, isMistudioError, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
-import type { HubClient, RepoFile } from '../hub';
+import { offlineError, type HubClient, type RepoFile } from '../hub';
 import type { RepoMetadata } from '../metadata';
 import { repoUrl, type RepoRef } from '../repo';
 import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
@@ -231,6 +231,8 @@ async function transferFile(
   signal: AbortSignal,
 ): Promise<void> {
   const { catalog, cache } = deps;
+  // Offline, a blob that must be (re)fetched — damaged, or gone since the plan — fails instead of reaching out.
+  if (deps.hub.offline) throw offlineError(`${file.path} of ${ref.repoId}`);
   let doneRanges = file.doneRanges;
   let result: DownloadResult;
   try {

@@ -1,7 +1,7 @@
-import { freeSpace, safeRepoPath, type HfCache } from '../cache';
+import { freeSpace, readCachedSnapshot, safeRepoPath, type HfCache } from '../cache';
 import { echo } from '../echo';
 import { MistudioError, isMistudioError } from '../errors';
-import type { HubClient, RepoFile } from '../hub';
+import type { HubClient, RepoFile, RepoInfo } from '../hub';
 import { compilePatterns } from '../patterns';
 import { validateRepoId, validateRevision, type RepoRef } from '../repo';
 import type { DownloadPlan, DownloadRequest, PlannedFile } from '../studioTypes';
@@ -36,8 +36,7 @@ export async function planDownload(
 ): Promise<DownloadPlan> {
   const req = normaliseRequest(request);
   const ref: RepoRef = { kind: req.kind, repoId: req.repoId };
-  const info = await hub.repoInfo(ref, req.revision, signal);
-  const listing = await hub.listFiles(ref, info.commit, signal);
+  const { info, listing } = hub.offline ? await fromCache(cache, ref, req.revision) : await fromHub(hub, ref, req.revision, signal);
   const include = req.include ?? [];
   const exclude = req.exclude ?? [];
   const matches = compilePatterns({ include, exclude });
@@ -73,6 +72,23 @@ export async function planDownload(
     freeBytes: await measureFreeSpace(cache.root),
     cacheRoot: cache.root,
   };
+}
+
+async function fromHub(hub: HubClient, ref: RepoRef, revision: string, signal: AbortSignal | undefined): Promise<{ info: RepoInfo; listing: readonly RepoFile[] }> {
+  const info = await hub.repoInfo(ref, revision, signal);
+  return { info, listing: await hub.listFiles(ref, info.commit, signal) };
+}
+
+/** Offline mode: the revision as the cache knows it; what it does not hold cannot be planned. */
+async function fromCache(cache: HfCache, ref: RepoRef, revision: string): Promise<{ info: RepoInfo; listing: readonly RepoFile[] }> {
+  const snapshot = await readCachedSnapshot(cache, ref, revision);
+  if (!snapshot) {
+    throw new MistudioError('Offline', `${ref.repoId}@${echo(revision)} is not in the cache and offline mode (HF_HUB_OFFLINE or the mistudio.offline setting) is on`, {
+      repoId: ref.repoId,
+    });
+  }
+  const info: RepoInfo = { ref, commit: snapshot.commit, gated: false, private: false, downloads: 0, likes: 0, tags: [] };
+  return { info, listing: snapshot.files };
 }
 
 /** The patterns as the CLI spells them, a few at most, each cut short: "--include '*.gguf' --exclude 'x*'". */

@@ -81,7 +81,7 @@ if (runnerKillsHost) describe('kill -9 of the extension host mid-download', func
     const kept = file.bytesDone;
     assert.ok(kept > 0, 'the catalog kept the last checkpoint');
     const folder = path.join(studio.cacheRoot, repoFolderName({ kind: 'model', repoId: REPO_ID }));
-    const partial = path.join(folder, 'blobs', `${file.blobId}.incomplete`);
+    const partial = path.join(folder, 'blobs', `${file.blobId}.mistudio.incomplete`);
     assert.ok(fs.statSync(partial).size >= Math.max(...file.doneRanges.map(([, end]) => end)), 'the partial holds every checkpointed range');
     assert.equal(fs.existsSync(path.join(folder, 'blobs', file.blobId)), false, 'no unverified blob became visible');
 

@@ -22,6 +22,7 @@ describe('parseConfig', () => {
         maxConnectionsPerFile: 16,
         verifyChecksums: false,
         resumeOnStartup: true,
+        offline: true,
         defaultIncludePatterns: ['*.safetensors', ' *.json ', ''],
       }),
     );
@@ -33,6 +34,7 @@ describe('parseConfig', () => {
       maxConnectionsPerFile: 16,
       verifyChecksums: false,
       resumeOnStartup: true,
+      offline: true,
       defaultIncludePatterns: ['*.safetensors', '*.json'],
     });
   });
@@ -44,6 +46,7 @@ describe('parseConfig', () => {
     ['maxConnectionsPerFile', '8'],
     ['verifyChecksums', 'yes'],
     ['resumeOnStartup', 1],
+    ['offline', 'true'],
     ['hubEndpoint', 42],
     ['defaultIncludePatterns', '*.json'],
     ['defaultIncludePatterns', ['*.json', 3]],
@@ -63,6 +66,13 @@ describe('parseConfig', () => {
 });
 
 describe('studioSettingsFor / cacheRootFor', () => {
+  it('is offline when the setting or HF_HUB_OFFLINE (read as huggingface_hub reads it) says so', () => {
+    expect(studioSettingsFor(DEFAULT_CONFIG, {}).offline).toBe(false);
+    expect(studioSettingsFor({ ...DEFAULT_CONFIG, offline: true }, {}).offline).toBe(true);
+    for (const on of ['1', 'true', 'YES', ' on ']) expect(studioSettingsFor(DEFAULT_CONFIG, { HF_HUB_OFFLINE: on }).offline).toBe(true);
+    for (const off of ['0', 'false', '', 'no']) expect(studioSettingsFor(DEFAULT_CONFIG, { HF_HUB_OFFLINE: off }).offline).toBe(false);
+  });
+
   it('resolves the endpoint: setting, then HF_ENDPOINT, then huggingface.co', () => {
     expect(studioSettingsFor({ ...DEFAULT_CONFIG, hubEndpoint: 'http://127.0.0.1:9/' }, {}).endpoint).toBe('http://127.0.0.1:9');
     expect(studioSettingsFor(DEFAULT_CONFIG, { HF_ENDPOINT: 'https://mirror.example' }).endpoint).toBe('https://mirror.example');
