@@ -43,9 +43,10 @@ export async function readCachedSnapshot(cache: HfCache, ref: RepoRef, revision:
         continue;
       }
       if (!item.isSymbolicLink()) continue;
-      const blobId = path.basename(await fs.readlink(full));
+      const target = await fs.readlink(full);
+      const blobId = path.basename(target);
       // Only links into this repo's blobs/ count; anything else is not a file we can vouch for.
-      if (path.resolve(dir, await fs.readlink(full)) !== path.join(blobs, blobId)) continue;
+      if (path.resolve(dir, target) !== path.join(blobs, blobId)) continue;
       const stat = await fs.lstat(path.join(blobs, blobId)).catch(() => undefined);
       if (!stat?.isFile()) continue;
       if (SHA256.test(blobId)) files.push({ path: rel, size: stat.size, oid: lfsPointerOid(blobId, stat.size), lfs: { sha256: blobId, size: stat.size } });

@@ -8,7 +8,8 @@ import { resolveEndpoint } from './endpoint';
 import { failureOf, httpError, isBrokenConnection, parseRetryAfter, toMistudioError, transportError, type CallContext, type FailedResponse } from './hubErrors';
 import { configFacts, memoryEstimate, parameterCount, pickSafetensorsPath } from './modelMetadata';
 import { validateRepoFilePath } from './repoPath';
-import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, waitBeforeRetry, type HubRetryPolicy } from './retry';
+import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, type HubRetryPolicy } from './retry';
+import { delay } from '../delay';
 import type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -281,7 +282,7 @@ export class HubClient {
         } catch (err) {
           // A timeout is not retried: the caller already waited timeoutMs, and Offline is the honest answer.
           if (mayRetry && !scope.signal?.aborted && isBrokenConnection(err)) {
-            await waitBeforeRetry(retryDelayMs(attempt, undefined, this.retry), scope.signal);
+            await delay(retryDelayMs(attempt, undefined, this.retry), scope.signal);
             continue;
           }
           throw transportError(err, scope.ctx, scope.signal);
@@ -289,7 +290,7 @@ export class HubClient {
         if (mayRetry && isRetryableStatus(response.status)) {
           const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
           await response.body?.cancel().catch(() => undefined);
-          await waitBeforeRetry(retryDelayMs(attempt, retryAfterSeconds, this.retry), scope.signal);
+          await delay(retryDelayMs(attempt, retryAfterSeconds, this.retry), scope.signal);
           continue;
         }
         if (!response.ok && sameOrigin) scope.lastFailure = await failureOf(response);

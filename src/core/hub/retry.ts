@@ -1,5 +1,3 @@
-import { delay } from '../delay';
-
 /** How metadata requests retry transient failures (file transfers have their own policy in core/transfer). */
 export interface HubRetryPolicy {
   /** Attempts in all, the first included; 1 turns retries off. */
@@ -43,6 +41,3 @@ export function retryDelayMs(failures: number, retryAfterSeconds: number | undef
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, failures - 1));
   return Math.round(step * (0.5 + 0.5 * random()));
 }
-
-/** Waits `ms`; a cancel during the wait throws Cancelled at once. */
-export const waitBeforeRetry = delay;
