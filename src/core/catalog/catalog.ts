@@ -1,14 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import type { SqlValue } from 'sql.js';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Database, SqlValue } from 'sql.js';
 import { MistudioError } from '../errors';
 import { Emitter, type Event } from '../events';
 import { REPO_KINDS, isCommitSha, validateRepoId, validateRevision, type RepoKind } from '../repo';
 import { whereClause } from './entryQuery';
 import { ENTRY_COLUMNS, FILE_COLUMNS, JOB_COLUMNS, entryFromRow, fileFromRow, jobFromRow } from './rows';
-import type { SaveScheduler } from './saveScheduler';
+import type { CatalogSync, SyncTarget } from './catalogSync';
+import type { LogRecord } from './opLog';
+import { ENTRY_ROW_COLUMNS, JOB_ROW_COLUMNS, applyOp, entryIdOf, type CatalogOp, type OpColumns, type SqlScalar } from './ops';
+import { applyOpGuarded, applyRecordsQuietly } from './replay';
 import { SearchIndex, byName, type IndexedEntry } from './searchIndex';
 import { foldForSearch } from './searchKey';
-import type { Statements } from './statements';
+import { Statements } from './statements';
 import {
   ENTRY_STATUSES,
   type CatalogChange,
@@ -28,6 +31,7 @@ import {
   type SearchQuery,
   type SearchResult,
   type StatusCounts,
+  type StopRequest,
 } from './types';
 import {
   checkBlobId,
@@ -65,9 +69,11 @@ const ENTRY_PATCH_KEYS: ReadonlySet<string> = new Set<keyof EntryPatch>([
   'includePatterns',
   'excludePatterns',
   'metadata',
+  'owner',
+  'stopRequest',
 ]);
 const FILE_PATCH_KEYS: ReadonlySet<string> = new Set<keyof EntryFilePatch>(['state', 'bytesDone', 'doneRanges']);
-const JOB_PATCH_KEYS: ReadonlySet<string> = new Set<keyof JobPatch>(['state', 'attempts', 'payload', 'lastError']);
+const JOB_PATCH_KEYS: ReadonlySet<string> = new Set<keyof JobPatch>(['state', 'attempts', 'payload', 'lastError', 'owner']);
 
 /** The mutable columns of an entry, as stored. */
 interface EntryColumns {
@@ -84,32 +90,37 @@ interface EntryColumns {
   include_patterns: string;
   exclude_patterns: string;
   metadata: string;
+  owner: string | null;
+  stop_request: string | null;
 }
 
 export interface CatalogParts {
   readonly statements: Statements;
   /** Null for an in-memory catalog. */
-  readonly saver: SaveScheduler | null;
+  readonly sync: CatalogSync | null;
   readonly file: string | null;
   readonly schemaVersion: number;
 }
 
 /**
  * Every model and dataset the user manages, their files' download state and the persisted job queue, in one SQLite
- * database (sql.js). All methods are synchronous against the in-memory database; changes reach the disk through
- * coalesced atomic saves (see openCatalog).
+ * database (sql.js). All methods are synchronous against the in-memory database. Every change is a list of ops
+ * (ops.ts) applied here and, for a catalog file, appended to the log that every process sharing the file replays
+ * (catalogSync.ts); others' changes arrive as `remote` change events.
  */
-export class Catalog {
+export class Catalog implements SyncTarget {
   private readonly changes = new Emitter<CatalogChange>();
   readonly onDidChange: Event<CatalogChange> = this.changes.event;
   /** The catalog file, or null when in memory. */
   readonly file: string | null;
   readonly schemaVersion: number;
 
-  private readonly sql: Statements;
-  private readonly saver: SaveScheduler | null;
+  private sql: Statements;
+  private readonly sync: CatalogSync | null;
   /** Events of the open transaction and its savepoints, delivered only once the outermost commit succeeds. */
   private readonly pendingEvents: CatalogChange[][] = [];
+  /** The ops of the open transaction and its savepoints, queued for the log at the outermost commit. */
+  private readonly pendingOps: CatalogOp[][] = [];
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly index: SearchIndex;
@@ -118,10 +129,16 @@ export class Catalog {
 
   constructor(parts: CatalogParts) {
     this.sql = parts.statements;
-    this.saver = parts.saver;
+    this.sync = parts.sync;
     this.file = parts.file;
     this.schemaVersion = parts.schemaVersion;
     this.index = new SearchIndex(this.readIndexItems());
+    this.sync?.attach(this);
+  }
+
+  /** The database, for the sync (exports and compaction). */
+  get db(): Database {
+    return this.sql.db;
   }
 
   // ---- entries ----
@@ -137,7 +154,7 @@ export class Catalog {
     }
     const displayName = input.displayName === undefined ? repoId : checkText(input.displayName, 'display name').trim();
     const now = Date.now();
-    const id = randomUUID();
+    const id = entryIdFor(kind, repoId, revision);
     const columns = this.entryColumns({
       displayName,
       commit: input.commit === undefined ? (isCommitSha(revision) ? revision : null) : input.commit,
@@ -151,13 +168,12 @@ export class Catalog {
       includePatterns: input.includePatterns ?? [],
       excludePatterns: input.excludePatterns ?? [],
       metadata: input.metadata ?? {},
+      owner: null,
+      stopRequest: null,
     });
+    const row: OpColumns = { id, kind, repo_id: repoId, revision, repo_key: foldForSearch(repoId), created_at: now, updated_at: now, ...columns };
     this.transaction(() => {
-      this.sql.run(
-        `INSERT INTO entries (id, kind, repo_id, revision, repo_key, created_at, updated_at, ${Object.keys(columns).join(', ')})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ${Object.keys(columns).map(() => '?').join(', ')})`,
-        [id, kind, repoId, revision, foldForSearch(repoId), now, now, ...Object.values(columns)],
-      );
+      this.record({ o: 'entry.put', row: pick(row, ENTRY_ROW_COLUMNS) });
       this.emit({ kind: 'entry-added', entryId: id });
     });
     return this.requireEntry(id);
@@ -191,12 +207,9 @@ export class Catalog {
     const changed = (Object.keys(columns) as Array<keyof EntryColumns>).filter((k) => current[k] !== columns[k]);
     if (changed.length === 0) return existing;
     const updatedAt = Math.max(Date.now(), existing.updatedAt);
+    const set: OpColumns = Object.fromEntries(changed.map((k) => [k, columns[k]]));
     this.transaction(() => {
-      this.sql.run(`UPDATE entries SET ${changed.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE id = ?`, [
-        ...changed.map((k) => columns[k]),
-        updatedAt,
-        id,
-      ]);
+      this.record({ o: 'entry.set', id, set: { ...set, updated_at: updatedAt } });
       this.emit({ kind: 'entry-updated', entryId: id });
     });
     return this.requireEntry(id);
@@ -205,12 +218,12 @@ export class Catalog {
   /** Removes the entry and its file rows; returns false when there was no such entry. Jobs are left to their owner. */
   removeEntry(id: string): boolean {
     this.assertOpen();
-    return this.transaction(() => {
-      this.sql.run('DELETE FROM entry_files WHERE entry_id = ?', [id]);
-      const removed = this.sql.run('DELETE FROM entries WHERE id = ?', [id]) > 0;
-      if (removed) this.emit({ kind: 'entry-removed', entryId: id });
-      return removed;
+    if (!this.getEntry(id)) return false;
+    this.transaction(() => {
+      this.record({ o: 'entry.del', id });
+      this.emit({ kind: 'entry-removed', entryId: id });
     });
+    return true;
   }
 
   search(query: SearchQuery = {}): SearchResult {
@@ -274,13 +287,7 @@ export class Catalog {
       return row;
     });
     this.transaction(() => {
-      this.sql.run('DELETE FROM entry_files WHERE entry_id = ?', [entryId]);
-      for (const row of rows) {
-        this.sql.run(
-          'INSERT INTO entry_files (entry_id, path, size, blob_id, sha256, git_sha1, state, bytes_done, done_ranges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [entryId, ...row],
-        );
-      }
+      this.record({ o: 'files.put', entry: entryId, rows });
     });
   }
 
@@ -307,11 +314,9 @@ export class Catalog {
     const state = checkFileState(next.state);
     const bytesDone = checkFileBytes(next.bytesDone, existing.size);
     const ranges = JSON.stringify(normaliseRanges(next.doneRanges, existing.size));
+    if (state === existing.state && bytesDone === existing.bytesDone && ranges === JSON.stringify(existing.doneRanges)) return existing;
     this.transaction(() => {
-      this.sql.run(
-        'UPDATE entry_files SET state = ?, bytes_done = ?, done_ranges = ? WHERE entry_id = ? AND path = ? AND (state IS NOT ? OR bytes_done IS NOT ? OR done_ranges IS NOT ?)',
-        [state, bytesDone, ranges, entryId, path, state, bytesDone, ranges],
-      );
+      this.record({ o: 'file.set', entry: entryId, path, set: { state, bytes_done: bytesDone, done_ranges: ranges } });
     });
     return this.getFile(entryId, path) ?? existing;
   }
@@ -326,11 +331,10 @@ export class Catalog {
     const entryId = input.entryId === undefined || input.entryId === null ? null : checkText(input.entryId, 'job entry id');
     const state = checkJobState(input.state ?? 'pending');
     const payload = checkedJson(input.payload ?? null, 'job payload');
+    const owner = checkOptionalText(input.owner ?? null, 'job owner');
+    const row: OpColumns = { id, type, entry_id: entryId, state, attempts: 0, payload, last_error: null, created_at: now, updated_at: now, owner };
     this.transaction(() => {
-      this.sql.run(
-        'INSERT INTO jobs (id, type, entry_id, state, attempts, payload, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, NULL, ?, ?)',
-        [id, type, entryId, state, payload, now, now],
-      );
+      this.record({ o: 'job.put', row: pick(row, JOB_ROW_COLUMNS) });
     });
     return this.requireJob(id);
   }
@@ -369,20 +373,25 @@ export class Catalog {
     }
     const existing = this.requireJob(id);
     const next = { ...existing, ...definedFields(patch) };
-    const values = [checkJobState(next.state), checkCount(next.attempts, 'attempts'), checkedJson(next.payload, 'job payload'), checkOptionalText(next.lastError, 'last error')];
+    const set: OpColumns = {
+      state: checkJobState(next.state),
+      attempts: checkCount(next.attempts, 'attempts'),
+      payload: checkedJson(next.payload, 'job payload'),
+      last_error: checkOptionalText(next.lastError, 'last error'),
+      owner: checkOptionalText(next.owner, 'job owner'),
+      updated_at: Math.max(Date.now(), existing.updatedAt),
+    };
     this.transaction(() => {
-      this.sql.run('UPDATE jobs SET state = ?, attempts = ?, payload = ?, last_error = ?, updated_at = ? WHERE id = ?', [
-        ...values,
-        Math.max(Date.now(), existing.updatedAt),
-        id,
-      ]);
+      this.record({ o: 'job.set', id, set });
     });
     return this.requireJob(id);
   }
 
   removeJob(id: string): boolean {
     this.assertOpen();
-    return this.transaction(() => this.sql.run('DELETE FROM jobs WHERE id = ?', [id]) > 0);
+    if (!this.getJob(id)) return false;
+    this.transaction(() => this.record({ o: 'job.del', id }));
+    return true;
   }
 
   // ---- transactions and persistence ----
@@ -397,12 +406,12 @@ export class Catalog {
     const depth = this.pendingEvents.length;
     const savepoint = `sp${depth}`;
     if (depth === 0) {
-      this.sql.modified = false;
       this.sql.db.exec('BEGIN');
     } else {
       this.sql.db.exec(`SAVEPOINT ${savepoint}`);
     }
     this.pendingEvents.push([]);
+    this.pendingOps.push([]);
     let result: T;
     try {
       result = fn();
@@ -414,6 +423,7 @@ export class Catalog {
       else this.sql.db.exec(`RELEASE ${savepoint}`);
     } catch (err) {
       this.pendingEvents.pop();
+      this.pendingOps.pop();
       try {
         this.sql.db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
       } catch {
@@ -422,11 +432,13 @@ export class Catalog {
       throw err;
     }
     const events = this.pendingEvents.pop() ?? [];
+    const ops = this.pendingOps.pop() ?? [];
     if (depth > 0) {
       this.pendingEvents[depth - 1]?.push(...events);
+      this.pendingOps[depth - 1]?.push(...ops);
       return result;
     }
-    if (this.sql.modified) this.saver?.request();
+    this.sync?.push(ops);
     for (const event of events) this.staleIds.add(event.entryId);
     for (const event of events) this.changes.fire(event);
     return result;
@@ -434,13 +446,70 @@ export class Catalog {
 
   /** Whether changes are waiting to be written (always false in memory). */
   get hasUnsavedChanges(): boolean {
-    return this.saver?.hasUnsavedChanges ?? false;
+    return this.sync?.hasUnsavedChanges ?? false;
   }
 
   /** Writes pending changes now; rejects (NoSpace / Io) if that write fails — the changes stay pending. */
   async flush(): Promise<void> {
     this.assertOpen();
-    await this.saver?.flush();
+    await this.sync?.flush();
+  }
+
+  /** Applies what other processes have written to the catalog file, now (they also arrive on their own). */
+  async refresh(): Promise<void> {
+    this.assertOpen();
+    await this.sync?.refresh();
+  }
+
+  /** SyncTarget: other processes' changes, with ours re-applied on top so the result is the log's order. */
+  applyRemote(records: readonly LogRecord[], queued: readonly CatalogOp[]): void {
+    if (this.closed || this.pendingEvents.length > 0) throw new MistudioError('Io', 'Cannot apply remote catalog changes now');
+    const existedBefore = new Map<string, boolean>();
+    this.sql.db.exec('BEGIN');
+    try {
+      for (const record of records) {
+        for (const op of record.ops) {
+          const entryId = entryIdOf(op);
+          if (entryId !== undefined && !existedBefore.has(entryId)) existedBefore.set(entryId, this.hasEntry(entryId));
+          applyOpGuarded(this.sql, op);
+        }
+      }
+      for (const op of queued) applyOpGuarded(this.sql, op);
+      this.sql.db.exec('COMMIT');
+    } catch (err) {
+      this.sql.db.exec('ROLLBACK');
+      throw err;
+    }
+    this.announceRemote(existedBefore);
+  }
+
+  /** SyncTarget: a fresh database read from the image (this process fell behind a compaction). */
+  replaceDatabase(db: Database, queued: readonly CatalogOp[]): void {
+    applyRecordsQuietly(db, [queued]);
+    const before = new Map(this.sql.column('SELECT id FROM entries').map((id) => [String(id), true]));
+    const old = this.sql;
+    this.sql = new Statements(db);
+    old.free();
+    old.db.close();
+    for (const id of this.sql.column('SELECT id FROM entries')) if (!before.has(String(id))) before.set(String(id), false);
+    this.index.reset(this.readIndexItems());
+    this.staleIds.clear();
+    this.announceRemote(before);
+  }
+
+  private announceRemote(existedBefore: ReadonlyMap<string, boolean>): void {
+    const events: CatalogChange[] = [];
+    for (const [entryId, before] of existedBefore) {
+      const after = this.hasEntry(entryId);
+      if (!before && !after) continue;
+      events.push({ kind: before && after ? 'entry-updated' : after ? 'entry-added' : 'entry-removed', entryId, remote: true });
+      this.staleIds.add(entryId);
+    }
+    for (const event of events) this.changes.fire(event);
+  }
+
+  private hasEntry(id: string): boolean {
+    return this.sql.get('SELECT 1 AS found FROM entries WHERE id = ?', [id]) !== undefined;
   }
 
   /** Flushes and frees the database. If the final write fails the catalog still closes and the error is thrown. */
@@ -449,20 +518,14 @@ export class Catalog {
     return this.closing;
   }
 
-  /** Marks the whole database for saving, e.g. after migrations or a fresh start. */
-  requestSave(): void {
-    this.saver?.request();
-  }
-
   private async closeOnce(): Promise<void> {
     let failure: unknown;
     try {
-      await this.saver?.flush();
+      await this.sync?.close();
     } catch (err) {
       failure = err;
     }
     this.closed = true;
-    this.saver?.dispose();
     this.sql.free();
     this.sql.db.close();
     this.changes.dispose();
@@ -477,6 +540,12 @@ export class Catalog {
 
   private emit(change: CatalogChange): void {
     this.pendingEvents.at(-1)?.push(change);
+  }
+
+  /** Applies a change of the open transaction and keeps it for the log. */
+  private record(op: CatalogOp): void {
+    applyOp(this.sql, op);
+    this.pendingOps.at(-1)?.push(op);
   }
 
   /** The search index, brought up to date with committed changes (one by one, or rebuilt after a bulk change). */
@@ -548,6 +617,8 @@ export class Catalog {
       include_patterns: JSON.stringify(checkPatterns(values.includePatterns, 'include patterns')),
       exclude_patterns: JSON.stringify(checkPatterns(values.excludePatterns, 'exclude patterns')),
       metadata: JSON.stringify(checkMetadata(values.metadata)),
+      owner: checkOptionalText(values.owner, 'owner'),
+      stop_request: checkStopRequest(values.stopRequest),
     };
   }
 }
@@ -591,6 +662,25 @@ function indexedEntry(
 ): IndexedEntry {
   // join() yields a flat string; a concatenation would be a rope that the first search pays to flatten.
   return { id, kind, status, nameKey, haystack: [nameKey, repoKey].join('\u0000'), bytesTotal, updatedAt };
+}
+
+/**
+ * An entry's id follows from what it is, so two processes adding the same repo revision at once make one entry
+ * (the later add wins) instead of two rows fighting over one (kind, repo, revision).
+ */
+export function entryIdFor(kind: RepoKind, repoId: string, revision: string): string {
+  const hex = createHash('sha256').update(`${kind}\u0000${repoId}\u0000${revision}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+function pick(row: OpColumns, columns: readonly string[]): OpColumns {
+  return Object.fromEntries(columns.map((c) => [c, row[c] ?? null])) as Record<string, SqlScalar>;
+}
+
+function checkStopRequest(value: unknown): StopRequest | null {
+  if (value === null || value === undefined) return null;
+  if (value === 'pause' || value === 'cancel') return value;
+  throw new MistudioError('InvalidInput', `Invalid stop request ${String(value)}: expected pause or cancel`);
 }
 
 function checkStatuses(statuses: unknown): EntryStatus[] {

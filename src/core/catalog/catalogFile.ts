@@ -2,10 +2,15 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError, describeError } from '../errors';
 
-/** An open file we write and make durable; node's FileHandle fits. */
+/** An open file we read, write and make durable; node's FileHandle fits. */
 export interface DurableFile {
   writeFile(data: Uint8Array): Promise<void>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  stat(): Promise<{ size: number; ino: number }>;
+  truncate(length: number): Promise<void>;
   sync(): Promise<void>;
+  datasync(): Promise<void>;
   close(): Promise<void>;
 }
 

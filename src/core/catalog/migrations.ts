@@ -75,6 +75,20 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'many processes: download owners, stop requests, and where the image stands in the change log',
+    up: (db) => {
+      db.exec(`
+        -- The process (see core/ownership) whose download this is, while one runs.
+        ALTER TABLE entries ADD COLUMN owner TEXT;
+        -- "pause" / "cancel" asked of the owner by another process.
+        ALTER TABLE entries ADD COLUMN stop_request TEXT;
+        ALTER TABLE jobs ADD COLUMN owner TEXT;
+        CREATE TABLE sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const CATALOG_SCHEMA_VERSION = latestVersion(CATALOG_MIGRATIONS);

@@ -13,7 +13,7 @@ import {
   type CatalogFileSystem,
 } from './catalogFile';
 import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, latestVersion, readUserVersion, runMigrations, type Migration } from './migrations';
-import { SaveScheduler } from './saveScheduler';
+import { CatalogSync, logFileOf, type PreparedImage } from './catalogSync';
 import { loadSqlJs } from './sqljs';
 import { Statements } from './statements';
 
@@ -24,8 +24,12 @@ export interface OpenCatalogOptions {
   wasmPath: string;
   /** Problems that did not stop the catalog from working: a corrupt file moved aside, a failed save. */
   onWarning?: (message: string) => void;
-  /** How long changes gather before one save; default 250 ms. */
+  /** How long changes gather before one append to the shared log; default 100 ms. */
   saveDelayMs?: number;
+  /** How often the log is checked for other processes' changes when no file event arrives; default 500 ms. */
+  pollMs?: number;
+  /** Fold the log into a new image past this size; default 4 MiB or a quarter of the image, the larger. */
+  compactBytes?: number;
   /** For tests: the file operations to use. */
   fileSystem?: CatalogFileSystem;
   /** For tests: the schema migrations to apply instead of the real ones. */
@@ -54,7 +58,7 @@ export class CatalogTooNewError extends MistudioError {
  * from a newer version is refused with CatalogTooNewError and left as it is.
  */
 export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog> {
-  const saveDelayMs = options.saveDelayMs ?? 250;
+  const saveDelayMs = options.saveDelayMs ?? 100;
   if (!Number.isFinite(saveDelayMs) || saveDelayMs < 0) throw new MistudioError('InvalidInput', `Invalid save delay ${saveDelayMs}: expected milliseconds ≥ 0`);
   const SQL = await loadSqlJs(options.wasmPath);
   const migrations = options.migrations ?? CATALOG_MIGRATIONS;
@@ -67,8 +71,7 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog>
   };
 
   if (options.file === null) {
-    const db = new SQL.Database();
-    return createCatalog(db, migrations, null, null);
+    return createCatalog(prepare(new SQL.Database(), migrations).db, null, null);
   }
 
   const file = path.resolve(options.file);
@@ -78,51 +81,60 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog>
   } catch (err) {
     throw new MistudioError('Io', `Cannot create the folder for the catalog ${file}: ${describeError(err)}`, { path: file }, { cause: err });
   }
-  const bytes = await readCatalogBytes(fs, file);
-  let db: Database;
-  let mustSave = false;
-  if (bytes === null) {
-    db = new SQL.Database();
-  } else {
-    const loaded = loadImage(SQL, bytes, file, latestVersion(migrations));
-    if ('db' in loaded) {
-      db = loaded.db;
-    } else {
-      refuseUnlessOurs(file, bytes, loaded);
-      const movedTo = await moveAside(fs, file, new Date());
-      warn(`The catalog ${file} could not be read (${loaded.problem}); it was moved to ${movedTo} and a new, empty catalog was started.`);
-      db = new SQL.Database();
-      mustSave = true;
-    }
-  }
-  const removed = await removeStaleTempFiles(fs, file);
-  if (removed.length > 0) warn(`Removed ${removed.length} unfinished catalog save(s) left by a process that stopped.`);
+  const supported = latestVersion(migrations);
+  await refuseForeignBeforeLocking(SQL, fs, file, supported);
+  /** Run under the catalog lock, so no compaction replaces the image between this read and the log's. */
+  const readImage = async (): Promise<PreparedImage> => {
+    const bytes = await readCatalogBytes(fs, file);
+    if (bytes === null) return { ...prepare(new SQL.Database(), migrations), bytes: 0 };
+    const loaded = loadImage(SQL, bytes, file, supported);
+    if ('db' in loaded) return { ...prepare(loaded.db, migrations), bytes: bytes.byteLength };
+    refuseUnlessOurs(file, bytes, loaded);
+    const movedTo = await moveAside(fs, file, new Date());
+    warn(`The catalog ${file} could not be read (${loaded.problem}); it was moved to ${movedTo} and a new, empty catalog was started.`);
+    return { ...prepare(new SQL.Database(), migrations), bytes: 0 };
+  };
+  const { db, sync } = await CatalogSync.open(
+    {
+      file,
+      fs,
+      schemaVersion: supported,
+      delayMs: saveDelayMs,
+      pollMs: options.pollMs ?? 500,
+      compactBytes: options.compactBytes,
+      warn,
+      loadImage: (data) => {
+        if (data.byteLength === 0) return prepare(new SQL.Database(), migrations).db;
+        // Another process may have replaced the image since we checked it; a bad one now is an error, not moved aside.
+        const loaded = loadImage(SQL, data, file, supported);
+        if ('db' in loaded) return prepare(loaded.db, migrations).db;
+        throw new MistudioError('CatalogCorrupt', `The catalog ${file} could not be read (${loaded.problem})`, { path: file });
+      },
+    },
+    readImage,
+  );
+  let removed = 0;
+  for (const target of [file, logFileOf(file)]) removed += (await removeStaleTempFiles(fs, target)).length;
+  if (removed > 0) warn(`Removed ${removed} unfinished catalog save(s) left by a process that stopped.`);
 
-  const saver = new SaveScheduler({
-    snapshot: () => db.export(),
-    persist: (data) => writeAtomically(fs, file, data),
-    delayMs: saveDelayMs,
-    onFailure: (error) => warn(`${error.message}. Your changes are kept in memory and saving will be retried.`),
-  });
-  const catalog = createCatalog(db, migrations, file, saver);
-  if (mustSave) catalog.requestSave();
-  return catalog;
+  return createCatalog(db, file, sync);
 }
 
-function createCatalog(
-  db: Database,
-  migrations: readonly Migration[],
-  file: string | null,
-  saver: SaveScheduler | null,
-): Catalog {
+/** Pragmas and migrations, on an image about to be used; `migrated` when the image must be written anew. */
+function prepare(db: Database, migrations: readonly Migration[]): { db: Database; migrated: boolean } {
   try {
     db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = MEMORY;');
-    const applied = runMigrations(db, migrations);
-    const catalog = new Catalog({ statements: new Statements(db), saver, file, schemaVersion: readUserVersion(db) });
-    if (applied.length > 0) catalog.requestSave();
-    return catalog;
+    return { db, migrated: runMigrations(db, migrations).length > 0 };
   } catch (err) {
-    saver?.dispose();
+    db.close();
+    throw err;
+  }
+}
+
+function createCatalog(db: Database, file: string | null, sync: CatalogSync | null): Catalog {
+  try {
+    return new Catalog({ statements: new Statements(db), sync, file, schemaVersion: readUserVersion(db) });
+  } catch (err) {
     db.close();
     throw err;
   }
@@ -152,6 +164,36 @@ function refuseUnlessOurs(file: string, bytes: Uint8Array, loaded: { problem: st
   throw new MistudioError('InvalidInput', `Refusing to use ${echo(file, 200)} as the catalog: it is ${what}; the file was left untouched. Choose another catalog file.`, {
     path: file,
   });
+}
+
+/**
+ * A file that is not ours is refused before the lock and log files appear beside it: only files whose first bytes
+ * say "maybe someone else's" are read in full here, so a normal open reads the image once (under the lock).
+ */
+async function refuseForeignBeforeLocking(SQL: SqlJsStatic, fs: CatalogFileSystem, file: string, supported: number): Promise<void> {
+  let head: Buffer;
+  try {
+    const handle = await fs.open(file, 'r');
+    try {
+      head = Buffer.alloc(100);
+      head = head.subarray(0, (await handle.read(head, 0, head.length, 0)).bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return;
+  }
+  if (head.length === 0) return;
+  const name = path.basename(file).toLowerCase();
+  const hasHeader = head.length >= SQLITE_HEADER.length && SQLITE_HEADER.every((b, i) => head[i] === b);
+  const applicationId = head.length >= 72 ? head.readUInt32BE(68) : 0;
+  const suspicious = hasHeader ? applicationId !== CATALOG_APPLICATION_ID && name !== CATALOG_NAME : path.extname(name) !== CATALOG_EXTENSION;
+  if (!suspicious) return;
+  const bytes = await readCatalogBytes(fs, file);
+  if (bytes === null) return;
+  const loaded = loadImage(SQL, bytes, file, supported);
+  if ('db' in loaded) loaded.db.close();
+  else refuseUnlessOurs(file, bytes, loaded);
 }
 
 /** Opens the bytes as a database and checks they are a whole catalog this version can read. */

@@ -6,7 +6,7 @@ import type { SqlValue } from 'sql.js';
 import type { RepoMetadata } from '../metadata';
 import { REPO_KINDS } from '../repo';
 import type { Row } from './statements';
-import { ENTRY_STATUSES, FILE_STATES, JOB_STATES, JOB_TYPES, type ByteRange, type CatalogEntry, type EntryFile, type Job, type JsonValue } from './types';
+import { ENTRY_STATUSES, FILE_STATES, JOB_STATES, JOB_TYPES, STOP_REQUESTS, type ByteRange, type CatalogEntry, type EntryFile, type Job, type JsonValue } from './types';
 import { isErrorCode, isJsonValue, isOneOf } from './validate';
 
 function text(value: SqlValue | undefined): string {
@@ -56,7 +56,7 @@ function jsonOf(value: SqlValue | undefined): JsonValue {
 
 export const ENTRY_COLUMNS =
   'id, kind, repo_id, revision, display_name, commit_sha, status, bytes_done, bytes_total, file_count, snapshot_path, ' +
-  'error_code, error_message, include_patterns, exclude_patterns, metadata, created_at, updated_at';
+  'error_code, error_message, include_patterns, exclude_patterns, metadata, created_at, updated_at, owner, stop_request';
 
 export function entryFromRow(row: Row): CatalogEntry {
   const kind = row.kind;
@@ -81,6 +81,8 @@ export function entryFromRow(row: Row): CatalogEntry {
     metadata: metadataOf(row.metadata),
     createdAt: count(row.created_at),
     updatedAt: count(row.updated_at),
+    owner: optionalText(row.owner),
+    stopRequest: isOneOf(STOP_REQUESTS, row.stop_request) ? row.stop_request : null,
   };
 }
 
@@ -101,7 +103,7 @@ export function fileFromRow(row: Row): EntryFile {
   };
 }
 
-export const JOB_COLUMNS = 'id, type, entry_id, state, attempts, payload, last_error, created_at, updated_at';
+export const JOB_COLUMNS = 'id, type, entry_id, state, attempts, payload, last_error, created_at, updated_at, owner';
 
 export function jobFromRow(row: Row): Job {
   const type = row.type;
@@ -118,5 +120,6 @@ export function jobFromRow(row: Row): Job {
     lastError: optionalText(row.last_error),
     createdAt: count(row.created_at),
     updatedAt: count(row.updated_at),
+    owner: optionalText(row.owner),
   };
 }

@@ -1,9 +1,8 @@
 import { MistudioError, describeError } from '../errors';
 
 export interface SaveSchedulerOptions {
-  /** Takes a consistent image of the database; called synchronously, outside any transaction. */
-  readonly snapshot: () => Uint8Array;
-  readonly persist: (data: Uint8Array) => Promise<void>;
+  /** Writes every change made so far; called outside any transaction. */
+  readonly save: () => Promise<void>;
   readonly delayMs: number;
   readonly onFailure: (error: MistudioError) => void;
 }
@@ -89,7 +88,7 @@ export class SaveScheduler {
     const seq = this.changeSeq;
     const started = performance.now();
     try {
-      await this.options.persist(this.options.snapshot());
+      await this.options.save();
     } catch (err) {
       const error = err instanceof MistudioError ? err : new MistudioError('Io', `Cannot save the catalog: ${describeError(err)}`, {}, { cause: err });
       this.options.onFailure(error);

@@ -32,7 +32,14 @@ export interface CatalogEntry {
   readonly createdAt: number;
   /** Epoch ms; never goes backwards for one entry. */
   readonly updatedAt: number;
+  /** The process running this entry's download (an owner id, see core/ownership), or null. */
+  readonly owner: string | null;
+  /** What another process asked the owner to do with its running download. */
+  readonly stopRequest: StopRequest | null;
 }
+
+export type StopRequest = 'pause' | 'cancel';
+export const STOP_REQUESTS: readonly StopRequest[] = ['pause', 'cancel'];
 
 /** What a caller supplies to add an entry; everything but the identity has a default. */
 export interface NewEntry {
@@ -72,6 +79,8 @@ export type EntryPatch = Partial<
     | 'includePatterns'
     | 'excludePatterns'
     | 'metadata'
+    | 'owner'
+    | 'stopRequest'
   >
 >;
 
@@ -128,6 +137,8 @@ export interface Job {
   readonly lastError: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** The process running the job, or null while nobody does. */
+  readonly owner: string | null;
 }
 
 export interface NewJob {
@@ -136,9 +147,10 @@ export interface NewJob {
   /** Defaults to "pending". */
   state?: JobState;
   payload?: JsonValue;
+  owner?: string | null;
 }
 
-export type JobPatch = Partial<Pick<Job, 'state' | 'attempts' | 'payload' | 'lastError'>>;
+export type JobPatch = Partial<Pick<Job, 'state' | 'attempts' | 'payload' | 'lastError' | 'owner'>>;
 
 export interface JobFilter {
   type?: JobType;
@@ -186,4 +198,6 @@ export type CatalogCounts = Readonly<Record<RepoKind, StatusCounts>>;
 export interface CatalogChange {
   readonly kind: 'entry-added' | 'entry-updated' | 'entry-removed';
   readonly entryId: string;
+  /** Set when another process made the change (read from the shared log). */
+  readonly remote?: true;
 }

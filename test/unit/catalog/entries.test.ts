@@ -167,8 +167,11 @@ describe('catalog entries', () => {
     expect(changes).toEqual([{ kind: 'entry-removed', entryId: entry.id }]);
     expect(catalog.removeEntry(entry.id)).toBe(false);
     expect(changes).toHaveLength(1);
-    // The slot is free again.
-    expect(catalog.addEntry({ kind: 'model', repoId: 'org/a' }).id).not.toBe(entry.id);
+    // The slot is free again: the same repo revision gets the same id (so two processes adding it make one entry),
+    // and starts without the old files.
+    const again = catalog.addEntry({ kind: 'model', repoId: 'org/a' });
+    expect(again.id).toBe(entry.id);
+    expect(catalog.getFiles(again.id)).toEqual([]);
   });
 
   it('counts entries per kind and status', () => {

@@ -59,7 +59,7 @@ describe('catalog migrations', () => {
     expect(runMigrations(db, CATALOG_MIGRATIONS)).toEqual(CATALOG_MIGRATIONS.map((m) => m.version));
     expect(readUserVersion(db)).toBe(CATALOG_SCHEMA_VERSION);
     expect(db.exec('PRAGMA application_id')[0]?.values[0]?.[0]).toBe(CATALOG_APPLICATION_ID);
-    expect(tableNames(db)).toEqual(['entries', 'entry_files', 'jobs']);
+    expect(tableNames(db)).toEqual(['entries', 'entry_files', 'jobs', 'sync_state']);
     // Running again is a no-op.
     expect(runMigrations(db, CATALOG_MIGRATIONS)).toEqual([]);
     db.close();
@@ -152,9 +152,10 @@ describe('catalog migrations', () => {
     it('leaves the file untouched when an upgrade fails', async () => {
       await writeCurrentCatalog();
       const before = fs.readFileSync(file);
+      const listing = fs.readdirSync(dir);
       await expect(openFile(file, { migrations: [...CATALOG_MIGRATIONS, addNotes, failing] })).rejects.toMatchObject({ code: 'CatalogCorrupt' });
       expect(fs.readFileSync(file).equals(before)).toBe(true);
-      expect(fs.readdirSync(dir)).toEqual(['catalog.sqlite']);
+      expect(fs.readdirSync(dir)).toEqual(listing);
     });
 
     it('refuses a file upgraded by a newer version, without touching it', async () => {
@@ -162,9 +163,10 @@ describe('catalog migrations', () => {
       const newer = await openFile(file, { migrations: [...CATALOG_MIGRATIONS, addNotes] });
       await newer.catalog.close();
       const before = fs.readFileSync(file);
+      const listing = fs.readdirSync(dir);
       await expect(openFile(file)).rejects.toBeInstanceOf(CatalogTooNewError);
       expect(fs.readFileSync(file).equals(before)).toBe(true);
-      expect(fs.readdirSync(dir)).toEqual(['catalog.sqlite']);
+      expect(fs.readdirSync(dir)).toEqual(listing);
     });
   });
 });

@@ -9,44 +9,60 @@ import { isMistudioError } from '../../../src/core/errors';
 import { SHA1, SHA256, makeTempDir, openFile, wasmPath } from './helpers';
 
 interface FsLog {
-  renames: number;
-  opensForWrite: number;
-  maxConcurrentWrites: number;
+  /** Records appended to the change log. */
+  appends: number;
+  /** Whole files written (image and log at a compaction). */
+  fileWrites: number;
+  maxConcurrentAppends: number;
 }
 
-/** The real file system, counting saves; `failWith` makes writes fail until cleared. */
+/** The real file system, counting writes; `failWith` makes every write fail until cleared. */
 function instrumentedFs(options: { writeDelayMs?: number } = {}): { fs: CatalogFileSystem; log: FsLog; failWith: { code: string | null } } {
-  const log: FsLog = { renames: 0, opensForWrite: 0, maxConcurrentWrites: 0 };
+  const log: FsLog = { appends: 0, fileWrites: 0, maxConcurrentAppends: 0 };
   const failWith: { code: string | null } = { code: null };
   let concurrent = 0;
+  const fail = (): void => {
+    if (failWith.code) throw Object.assign(new Error(`${failWith.code}: simulated failure, write`), { code: failWith.code });
+  };
   const instrumented: CatalogFileSystem = {
     ...nodeFileSystem,
     open: async (file, flags) => {
-      if (flags !== 'w') return nodeFileSystem.open(file, flags);
-      if (failWith.code) throw Object.assign(new Error(`${failWith.code}: simulated failure, write`), { code: failWith.code });
-      log.opensForWrite += 1;
-      concurrent += 1;
-      log.maxConcurrentWrites = Math.max(log.maxConcurrentWrites, concurrent);
+      if (flags === 'w') fail();
       const handle = await nodeFileSystem.open(file, flags);
+      let appending = false;
       return {
-        writeFile: async (data) => {
+        read: (...args) => handle.read(...args),
+        stat: () => handle.stat(),
+        truncate: (n) => handle.truncate(n),
+        datasync: () => handle.datasync(),
+        write: async (...args) => {
+          fail();
+          if (!appending) {
+            appending = true;
+            log.appends += 1;
+            concurrent += 1;
+            log.maxConcurrentAppends = Math.max(log.maxConcurrentAppends, concurrent);
+          }
           if (options.writeDelayMs) await new Promise((r) => setTimeout(r, options.writeDelayMs));
+          return handle.write(...args);
+        },
+        writeFile: async (data) => {
+          log.fileWrites += 1;
           await handle.writeFile(data);
         },
         sync: () => handle.sync(),
         close: async () => {
-          concurrent -= 1;
+          if (appending) concurrent -= 1;
           await handle.close();
         },
       };
     },
-    rename: async (from, to) => {
-      log.renames += 1;
-      await nodeFileSystem.rename(from, to);
-    },
   };
   return { fs: instrumented, log, failWith };
 }
+
+/** What a catalog file has beside it once used: its change log, the log a compaction replaced, and the lock. */
+const SHARED_FILES = ['catalog.sqlite', 'catalog.sqlite.lock', 'catalog.sqlite.log', 'catalog.sqlite.log.prev'];
 
 describe('catalog persistence', () => {
   let dir: string;
@@ -77,17 +93,17 @@ describe('catalog persistence', () => {
     expect(second.catalog.search({ text: 'data ✓' }).total).toBe(1);
     await second.catalog.close();
     expect(second.warnings).toEqual([]);
-    expect(siblings()).toEqual(['catalog.sqlite']);
+    expect(siblings()).toEqual(SHARED_FILES);
   });
 
   it('coalesces many changes into one write and never overlaps writes', async () => {
     const { fs: countingFs, log } = instrumentedFs({ writeDelayMs: 20 });
     const { catalog } = await openFile(file, { fileSystem: countingFs, saveDelayMs: 50 });
-    const base = log.renames;
+    const base = log.appends;
     const entry = catalog.addEntry({ kind: 'model', repoId: 'org/m' });
     for (let i = 1; i <= 200; i++) catalog.updateEntry(entry.id, { bytesDone: i });
     await catalog.flush();
-    expect(log.renames - base).toBe(1);
+    expect(log.appends - base).toBe(1);
 
     // Changes arriving while a slow write runs are gathered into the next write, never a parallel one.
     for (let round = 0; round < 5; round++) {
@@ -95,8 +111,8 @@ describe('catalog persistence', () => {
       await new Promise((r) => setTimeout(r, 30));
     }
     await catalog.flush();
-    expect(log.maxConcurrentWrites).toBe(1);
-    expect(log.renames - base).toBeLessThan(1 + 5);
+    expect(log.maxConcurrentAppends).toBe(1);
+    expect(log.appends - base).toBeLessThan(1 + 5);
     await catalog.close();
 
     const reopened = await openFile(file);
@@ -132,7 +148,8 @@ describe('catalog persistence', () => {
     catalog.updateEntry(entry.id, { bytesTotal: 3 });
     catalog.transaction(() => catalog.getEntry(entry.id));
     await catalog.close();
-    expect(log.renames).toBe(0);
+    expect(log.appends).toBe(0);
+    expect(log.fileWrites).toBe(0);
   });
 
   it('keeps the in-memory state when a save fails, warns, and succeeds on the next save', async () => {
@@ -140,6 +157,7 @@ describe('catalog persistence', () => {
     const kept = setup.catalog.addEntry({ kind: 'model', repoId: 'org/kept' });
     await setup.catalog.close();
     const before = fs.readFileSync(file);
+    const logBefore = fs.readFileSync(`${file}.log`);
 
     const { fs: failingFs, failWith } = instrumentedFs();
     const { catalog, warnings } = await openFile(file, { fileSystem: failingFs });
@@ -156,7 +174,8 @@ describe('catalog persistence', () => {
     expect(catalog.hasUnsavedChanges).toBe(true);
     expect(catalog.getEntry(added.id)).toBeDefined();
     expect(fs.readFileSync(file).equals(before)).toBe(true);
-    expect(siblings()).toEqual(['catalog.sqlite']);
+    expect(fs.readFileSync(`${file}.log`).equals(logBefore)).toBe(true);
+    expect(siblings()).toEqual(SHARED_FILES);
 
     // A timer-driven save fails the same way: reported, nothing lost.
     const warningsBefore = warnings.length;
@@ -207,7 +226,7 @@ describe('catalog persistence', () => {
     catalog.addEntry({ kind: 'model', repoId: 'org/m' });
     await catalog.close();
     expect(warnings).toEqual([]);
-    expect(siblings()).toEqual(['catalog.sqlite']);
+    expect(siblings()).toEqual(SHARED_FILES);
     expect(fs.statSync(file).size).toBeGreaterThan(0);
   });
 

@@ -2,23 +2,27 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoRepos } from '../../fake-hub/demo';
 import { startFakeHub, type FakeHub, type FakeRepo } from '../../fake-hub/index';
 import { seededBytes } from '../../fake-hub/safetensors';
 import { readRangeJournal } from '../../../src/core/transfer/rangeJournal';
+import { buildChildBundle } from '../support/bundle';
 import { scratch, wasmPath } from './helpers';
 
 const GPT2 = 'mistudio-demo/tiny-gpt2';
 
 /** The real CLI bundle, as `npm run build` makes it, so the process can be killed for real. */
-async function buildCli(outDir: string): Promise<string> {
-  const outfile = path.join(outDir, 'cli.js');
-  await build({ entryPoints: ['src/core/cli.ts'], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent' });
-  fs.copyFileSync(wasmPath, path.join(outDir, 'sql-wasm.wasm'));
-  return outfile;
+async function buildCli(): Promise<string> {
+  const bundle = await buildChildBundle('src/core/cli.ts', 'cli.js');
+  bundles.push(bundle);
+  fs.copyFileSync(wasmPath, path.join(bundle.dir, 'sql-wasm.wasm'));
+  return bundle.file;
 }
+const bundles: Array<{ cleanup: () => void }> = [];
+afterAll(() => {
+  for (const b of bundles) b.cleanup();
+});
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -55,7 +59,7 @@ describe('mistudio CLI killed with SIGKILL mid-download', () => {
     // Slow enough that the kill lands mid-file, fast enough for a unit test.
     hub = await startFakeHub({ repos: demoRepos(), cdnBytesPerSecondPerConnection: 64 * 1024 });
     home = scratch();
-    cliJs = await buildCli(home.dir);
+    cliJs = await buildCli();
   });
   afterAll(async () => {
     await hub.close();
@@ -107,7 +111,7 @@ describe('mistudio CLI killed with SIGKILL right after bytes landed', () => {
   beforeAll(async () => {
     hub = await startFakeHub({ repos: [repo] });
     home = scratch();
-    cliJs = await buildCli(home.dir);
+    cliJs = await buildCli();
   });
   afterAll(async () => {
     await hub.close();

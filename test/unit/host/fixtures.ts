@@ -21,6 +21,8 @@ export function makeEntry(overrides: Partial<CatalogEntry> = {}): CatalogEntry {
     metadata: {},
     createdAt: 1,
     updatedAt: 2,
+    owner: null,
+    stopRequest: null,
     ...overrides,
   };
 }

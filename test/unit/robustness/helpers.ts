@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildChildBundle } from '../support/bundle';
 import { runCli } from '../../../src/core/cli/run';
 import type { FakeFile, FakeHub, FakeRepo } from '../../fake-hub/index';
 
@@ -256,20 +256,11 @@ export async function cliInProcess(argv: readonly string[], env: NodeJS.ProcessE
   return { code, stdout, stderr };
 }
 
-/** The real CLI bundle, as `npm run build` makes it, so a process can be killed for real. */
-export async function buildCliBundle(outDir: string): Promise<string> {
-  const outfile = path.join(outDir, 'cli.js');
-  await build({
-    entryPoints: [path.join(repoRoot, 'src/core/cli.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    logLevel: 'silent',
-  });
-  fs.copyFileSync(wasmPath, path.join(outDir, 'sql-wasm.wasm'));
-  return outfile;
+/** The real CLI bundle, as `npm run build` makes it, so a process can be killed for real. Remove with `cleanup`. */
+export async function buildCliBundle(): Promise<{ file: string; cleanup: () => void }> {
+  const bundle = await buildChildBundle(path.join(repoRoot, 'src/core/cli.ts'), 'cli.js');
+  fs.copyFileSync(wasmPath, path.join(bundle.dir, 'sql-wasm.wasm'));
+  return bundle;
 }
 
 export interface ChildRun {

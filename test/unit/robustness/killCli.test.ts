@@ -1,3 +1,4 @@
+import { copyCatalog } from '../support/catalogCopy';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -103,12 +104,15 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
   let hub: FakeHub;
   let home: Scratch;
   let cliJs: string;
+  let removeBundle: () => void = () => undefined;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     hub = await startFakeHub({ repos, cdnBytesPerSecondPerConnection: CDN_BYTES_PER_SECOND });
     home = scratch('kill');
-    cliJs = await buildCliBundle(home.dir);
+    const bundle = await buildCliBundle();
+    removeBundle = bundle.cleanup;
+    cliJs = bundle.file;
     env = { ...process.env, ...home.env, HF_ENDPOINT: hub.url };
     delete env.MISTUDIO_DEBUG;
   });
@@ -116,6 +120,7 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
     await writeTally('killCli', tally);
     await hub?.close();
     home?.cleanup();
+    removeBundle();
   });
 
   function downloadArgs(repo: FakeRepo): string[] {
@@ -125,8 +130,9 @@ describe('kill -9 of the real CLI at random points over multi-file repos', () =>
   /** Reads a copy of the catalog file, as the next process would find it. */
   async function catalogOnDisk(): Promise<{ entries: CatalogEntry[]; kept: Map<string, number>; warnings: string[] }> {
     const copy = path.join(home.dir, 'catalog-copy.sqlite');
-    fs.rmSync(copy, { force: true });
-    if (fs.existsSync(home.catalogFile)) fs.copyFileSync(home.catalogFile, copy);
+    for (const suffix of ['', '.log', '.log.prev']) fs.rmSync(`${copy}${suffix}`, { force: true });
+    // The killed process holds no lock any more, so a busy lock here would be a bug.
+    if (fs.existsSync(home.catalogFile)) expect(copyCatalog(home.catalogFile, copy)).toBe(true);
     const warnings: string[] = [];
     const catalog = await openCatalog({ file: copy, wasmPath, onWarning: (w) => warnings.push(w) });
     try {

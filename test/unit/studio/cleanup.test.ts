@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { copyCatalog } from '../support/catalogCopy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../../src/core/catalog';
 import type { FakeRepo } from '../../fake-hub/index';
@@ -45,7 +46,8 @@ describe('Studio delete and background cleanup', () => {
     const atStart: Array<{ entryGone: boolean; snapshotThere: boolean; refThere: boolean }> = [];
     const sub = studio.onDidChangeCleanup((e) => {
       if (e.running === 0 || atStart.length > 0) return;
-      fs.copyFileSync(env.catalogFile, image);
+      // The delete flushed before the cleanup started, and nothing else writes now: the lock is free.
+      expect(copyCatalog(env.catalogFile, image)).toBe(true);
       atStart.push({
         entryGone: studio.catalog.getEntry(v1.id) === undefined,
         snapshotThere: fs.existsSync(path.join(folder, 'snapshots', v1Commit)),

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { copyCatalog } from '../support/catalogCopy';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../../src/core/catalog';
@@ -62,8 +63,7 @@ describe('Studio after the process died mid-download', () => {
     let keptInImage = 0;
     for (let i = 0; i < 200 && keptInImage === 0; i++) {
       await sleep(25);
-      if (!fs.existsSync(env.catalogFile)) continue;
-      fs.copyFileSync(env.catalogFile, image);
+      if (!copyCatalog(env.catalogFile, image)) continue;
       const copy = await openCatalog({ file: image, wasmPath });
       keptInImage = copy.getFile(entry.id, WEIGHTS)?.bytesDone ?? 0;
       await copy.close();
@@ -72,7 +72,7 @@ describe('Studio after the process died mid-download', () => {
     const sentAtKill = cdnBytes(env.hub, WEIGHTS);
     expect(sentAtKill).toBeLessThan(SIZE);
     await env.studio.close();
-    fs.copyFileSync(image, env.catalogFile);
+    expect(copyCatalog(image, env.catalogFile)).toBe(true);
 
     const studio = await env.reopen();
     expect(studio.catalog.getEntry(entry.id)?.status).toBe('downloading');
