@@ -20,6 +20,7 @@ import type {
   StudioSettings,
 } from './studioTypes';
 import { downloadFile } from './transfer';
+import { OwnerLease } from './locking/ownerLease';
 
 export const DEFAULT_SETTINGS: Omit<StudioSettings, 'endpoint'> = {
   maxConcurrentDownloads: 4,
@@ -30,6 +31,11 @@ export const DEFAULT_SETTINGS: Omit<StudioSettings, 'endpoint'> = {
 };
 
 const SILENT: Logger = { trace: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** How often entries in flight in other processes are checked for an owner that died. */
+const OWNER_CHECK_MS = 2000;
+/** How long a pause or cancel asked of another process waits for that process to stop. */
+const REMOTE_STOP_TIMEOUT_MS = 15_000;
 
 /** Why a running download was stopped from outside; decides what its entry becomes. */
 type StopIntent = 'cancel' | 'pause' | 'delete' | 'shutdown';
@@ -67,6 +73,14 @@ class Studio implements StudioApi {
   private cleanupChain: Promise<void> = Promise.resolve();
   private cleanupsRunning = 0;
   private closed = false;
+  /** This process's claim on the downloads it runs, visible to every other process sharing the catalog. */
+  private readonly lease: OwnerLease;
+  private readonly remoteChanges: { dispose(): void };
+  private ownerWatch: NodeJS.Timeout | undefined;
+  /** What reconcile was asked to do with downloads whose process is gone; the owner watch does the same later. */
+  private resumeOrphans = false;
+  /** Entries someone waits on with whenSettled: taken over when orphaned, whatever resumeOrphans says. */
+  private readonly awaited = new Map<string, number>();
 
   readonly onDidChangeEntry;
   readonly onDidProgress = this.progressEmitter.event;
@@ -90,6 +104,59 @@ class Studio implements StudioApi {
     };
     this.limiter = new Limiter(this.settings.maxConcurrentDownloads);
     this.onDidChangeEntry = catalog.onDidChange as StudioApi['onDidChangeEntry'];
+    this.lease = new OwnerLease(catalog.file);
+    this.remoteChanges = catalog.onDidChange((change) => {
+      if (change.remote) this.onRemoteChange(change);
+    });
+  }
+
+  /** The owner id this process writes into the entries it downloads. */
+  get ownerId(): string {
+    return this.lease.id;
+  }
+
+  /** Another process changed an entry we may be downloading: it was deleted, or its owner was asked to stop. */
+  private onRemoteChange(change: CatalogChange): void {
+    const active = this.active.get(change.entryId);
+    if (!active || active.intent) return;
+    if (change.kind === 'entry-removed') {
+      void this.stopActive(change.entryId, 'delete');
+      return;
+    }
+    const entry = this.catalog.getEntry(change.entryId);
+    if (entry?.stopRequest) {
+      const intent = entry.stopRequest;
+      void this.stopActive(change.entryId, intent).then(() => {
+        if (this.catalog.getEntry(change.entryId)?.stopRequest) this.catalog.updateEntry(change.entryId, { stopRequest: null });
+      });
+    }
+  }
+
+  /** An entry in flight in another process that is still running. */
+  private ownedElsewhere(entry: CatalogEntry): boolean {
+    return (
+      (entry.status === 'queued' || entry.status === 'downloading') &&
+      entry.owner !== null &&
+      entry.owner !== this.lease.id &&
+      !this.active.has(entry.id) &&
+      this.lease.isAlive(entry.owner)
+    );
+  }
+
+  /** Asks the owning process to pause or cancel, and waits (bounded) until the entry has settled. */
+  private async stopElsewhere(entryId: string, request: 'pause' | 'cancel'): Promise<void> {
+    this.catalog.updateEntry(entryId, { stopRequest: request });
+    await this.catalog.flush();
+    const started = Date.now();
+    for (;;) {
+      const entry = this.catalog.getEntry(entryId);
+      if (!entry || !this.ownedElsewhere(entry)) return;
+      if (Date.now() - started > REMOTE_STOP_TIMEOUT_MS) {
+        throw new MistudioError('Io', `The process downloading ${entry.repoId} did not stop within ${REMOTE_STOP_TIMEOUT_MS / 1000} s; try again`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      await this.catalog.refresh();
+    }
   }
 
   updateSettings(settings: Partial<StudioSettings>): void {
@@ -138,7 +205,7 @@ class Studio implements StudioApi {
     const include = [...(request.include ?? [])];
     const exclude = [...(request.exclude ?? [])];
     const existing = this.catalog.findEntry(request.kind, request.repoId, request.revision);
-    if (existing && this.runningDownload(existing.id)) return existing;
+    if (existing && (this.runningDownload(existing.id) || this.ownedElsewhere(existing))) return existing;
     const entry = existing
       ? this.catalog.updateEntry(existing.id, { status: 'queued', includePatterns: include, excludePatterns: exclude, errorCode: null, errorMessage: null })
       : this.catalog.addEntry({
@@ -157,7 +224,7 @@ class Studio implements StudioApi {
   async resume(entryId: string): Promise<CatalogEntry> {
     this.assertOpen();
     const entry = this.requireEntry(entryId);
-    if (this.runningDownload(entryId)) return entry;
+    if (this.runningDownload(entryId) || this.ownedElsewhere(entry)) return entry;
     const queued = this.catalog.updateEntry(entryId, { status: 'queued', errorCode: null, errorMessage: null });
     this.schedule(entryId);
     return queued;
@@ -166,6 +233,7 @@ class Studio implements StudioApi {
   async cancel(entryId: string): Promise<void> {
     const entry = this.requireEntry(entryId);
     if (await this.stopActive(entryId, 'cancel')) return;
+    if (this.ownedElsewhere(entry)) return this.stopElsewhere(entryId, 'cancel');
     if (entry.status === 'ready') return;
     await this.discardPartials(entry);
   }
@@ -173,13 +241,51 @@ class Studio implements StudioApi {
   async pause(entryId: string): Promise<void> {
     const entry = this.requireEntry(entryId);
     if (await this.stopActive(entryId, 'pause')) return;
+    if (this.ownedElsewhere(entry)) return this.stopElsewhere(entryId, 'pause');
     if (entry.status === 'queued' || entry.status === 'downloading') this.markStopped(entryId, 'paused');
   }
 
-  whenSettled(entryId: string): Promise<CatalogEntry> {
-    const active = this.active.get(entryId);
-    const settle = async (): Promise<CatalogEntry> => this.requireEntry(entryId);
-    return active ? active.done.then(settle) : settle();
+  /**
+   * Resolves once the entry's download has stopped. A download another process runs is followed through the
+   * catalog; if that process dies, this one takes the download over (whoever waits for it wants it finished).
+   */
+  async whenSettled(entryId: string): Promise<CatalogEntry> {
+    this.awaited.set(entryId, (this.awaited.get(entryId) ?? 0) + 1);
+    try {
+      for (;;) {
+        const active = this.active.get(entryId);
+        if (active) {
+          await active.done;
+          return this.requireEntry(entryId);
+        }
+        const entry = this.requireEntry(entryId);
+        if (entry.status !== 'queued' && entry.status !== 'downloading') return entry;
+        if (!this.ownedElsewhere(entry)) {
+          this.schedule(entryId);
+          continue;
+        }
+        await this.nextChangeOf(entryId, OWNER_CHECK_MS);
+      }
+    } finally {
+      const left = (this.awaited.get(entryId) ?? 1) - 1;
+      if (left > 0) this.awaited.set(entryId, left);
+      else this.awaited.delete(entryId);
+    }
+  }
+
+  /** Resolves on the next change of the entry (from any process), or after `timeoutMs`. */
+  private nextChangeOf(entryId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const sub = this.catalog.onDidChange((c) => {
+        if (c.entryId === entryId) done();
+      });
+    });
   }
 
   progressOf(entryId: string): ProgressSnapshot | undefined {
@@ -191,6 +297,8 @@ class Studio implements StudioApi {
   }
 
   private schedule(entryId: string): void {
+    const claimed = this.catalog.getEntry(entryId);
+    if (claimed && (claimed.owner !== this.lease.id || claimed.stopRequest)) this.catalog.updateEntry(entryId, { owner: this.lease.id, stopRequest: null });
     const controller = new AbortController();
     const record: { value?: ActiveDownload } = {};
     const done = this.limiter
@@ -250,7 +358,10 @@ class Studio implements StudioApi {
         entryId,
         active.controller.signal,
       );
-      this.catalog.removeJob(job.id);
+      this.catalog.transaction(() => {
+        this.catalog.removeJob(job.id);
+        if (this.catalog.getEntry(entryId)) this.catalog.updateEntry(entryId, { owner: null });
+      });
     } catch (err) {
       if (active.intent || isCancellation(err)) {
         this.settleStopped(entryId, active.intent ?? 'pause');
@@ -260,7 +371,7 @@ class Studio implements StudioApi {
       this.logger.error(`${entry.repoId}@${entry.revision}: ${error.message}`);
       if (this.catalog.getEntry(entryId)) {
         this.catalog.transaction(() => {
-          this.catalog.updateEntry(entryId, { status: 'error', errorCode: error.code, errorMessage: error.message });
+          this.catalog.updateEntry(entryId, { status: 'error', errorCode: error.code, errorMessage: error.message, owner: null, stopRequest: null });
           this.catalog.updateJob(job.id, { state: 'failed', lastError: error.message });
         });
       }
@@ -291,7 +402,7 @@ class Studio implements StudioApi {
   private markStopped(entryId: string, status: 'paused' | 'cancelled'): void {
     if (!this.catalog.getEntry(entryId)) return;
     this.catalog.transaction(() => {
-      this.catalog.updateEntry(entryId, { status });
+      this.catalog.updateEntry(entryId, { status, owner: null, stopRequest: null });
       for (const job of this.catalog.listJobs({ type: 'download', entryId })) {
         if (status === 'cancelled') this.catalog.removeJob(job.id);
         else this.catalog.updateJob(job.id, { state: 'pending' });
@@ -388,14 +499,14 @@ class Studio implements StudioApi {
       const job = this.catalog.getJob(jobId);
       if (!job) return;
       try {
-        this.catalog.updateJob(jobId, { state: 'running', attempts: job.attempts + 1 });
+        this.catalog.updateJob(jobId, { state: 'running', attempts: job.attempts + 1, owner: this.lease.id });
         const payload = parseCleanupPayload(job);
         const freed = await runCleanup(this.catalog, this.cache, payload, this.blobLocks);
         this.catalog.removeJob(jobId);
         this.logger.info(`Cleaned up ${payload.repoId}@${payload.revision}: ${freed} bytes freed`);
       } catch (err) {
         this.logger.error(`Cleanup job ${jobId}: ${describeError(err)}`);
-        if (this.catalog.getJob(jobId)) this.catalog.updateJob(jobId, { state: 'failed', lastError: describeError(err) });
+        if (this.catalog.getJob(jobId)) this.catalog.updateJob(jobId, { state: 'failed', lastError: describeError(err), owner: null });
       } finally {
         this.cleanupsRunning--;
         this.cleanupEmitter.fire({ running: this.cleanupsRunning });
@@ -406,23 +517,13 @@ class Studio implements StudioApi {
   // ── Start, idle, close ───────────────────────────────────────────────────────────────────────────────────────
 
   async reconcile(options: { resumeInFlight?: boolean } = {}): Promise<void> {
-    // Downloads the last process did not finish: entries still marked in flight. Those that were running go first
-    // (they hold partials), then the waiting ones in the order they were asked for; until a slot frees up each
-    // shows as `queued`, never as a stale `downloading`.
-    const inFlight = this.catalog
-      .listEntries({ statuses: ['queued', 'downloading'] })
-      .filter((e) => !this.active.has(e.id))
-      .sort((a, b) => Number(b.status === 'downloading') - Number(a.status === 'downloading') || a.createdAt - b.createdAt);
-    for (const entry of inFlight) {
-      if (!options.resumeInFlight) {
-        this.markStopped(entry.id, 'paused');
-        continue;
-      }
-      if (entry.status !== 'queued') this.catalog.updateEntry(entry.id, { status: 'queued' });
-      this.schedule(entry.id);
-    }
-    // Cleanup jobs a crash interrupted (failed ones get a few more tries across starts).
+    this.resumeOrphans = options.resumeInFlight ?? false;
+    this.takeOverOrphans();
+    this.watchOwners();
+    // Cleanup jobs a crash interrupted (failed ones get a few more tries across starts); one another live process
+    // runs is left to it.
     for (const job of this.catalog.listJobs({ type: 'cleanup' })) {
+      if (job.owner !== null && job.owner !== this.lease.id && this.lease.isAlive(job.owner)) continue;
       if (job.state !== 'failed' || job.attempts < 5) this.runCleanupJob(job.id);
     }
     await this.cleanupChain;
@@ -439,6 +540,36 @@ class Studio implements StudioApi {
     }
   }
 
+  /** Keeps checking, while this process runs, for downloads whose owning process died, and takes them over. */
+  private watchOwners(): void {
+    if (this.ownerWatch || this.catalog.file === null) return;
+    this.ownerWatch = setInterval(() => {
+      if (!this.closed) this.takeOverOrphans();
+    }, OWNER_CHECK_MS);
+    this.ownerWatch.unref();
+  }
+
+  /**
+   * Downloads in flight whose process is gone (crashed, killed, closed): those that were running go first (they hold
+   * partials), then the waiting ones in the order they were asked for; until a slot frees up each shows as
+   * `queued`, never as a stale `downloading`. A download another live process runs is left alone: it shows its
+   * progress from the catalog.
+   */
+  private takeOverOrphans(): void {
+    const orphans = this.catalog
+      .listEntries({ statuses: ['queued', 'downloading'] })
+      .filter((e) => !this.active.has(e.id) && !this.ownedElsewhere(e))
+      .sort((a, b) => Number(b.status === 'downloading') - Number(a.status === 'downloading') || a.createdAt - b.createdAt);
+    for (const entry of orphans) {
+      if (!this.resumeOrphans && !this.awaited.has(entry.id)) {
+        this.markStopped(entry.id, 'paused');
+        continue;
+      }
+      if (entry.status !== 'queued') this.catalog.updateEntry(entry.id, { status: 'queued' });
+      this.schedule(entry.id);
+    }
+  }
+
   async whenIdle(): Promise<void> {
     for (;;) {
       const pending = [...this.active.values()].map((a) => a.done);
@@ -451,11 +582,18 @@ class Studio implements StudioApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.ownerWatch) clearInterval(this.ownerWatch);
+    this.remoteChanges.dispose();
     await Promise.all([...this.active.keys()].map((id) => this.stopActive(id, 'shutdown')));
     await this.cleanupChain;
     this.progressEmitter.dispose();
     this.cleanupEmitter.dispose();
-    await this.catalog.close();
+    try {
+      await this.catalog.close();
+    } finally {
+      // Only now: until the catalog is flushed, our in-flight entries must not look orphaned to others.
+      this.lease.dispose();
+    }
   }
 
   private requireEntry(entryId: string): CatalogEntry {

@@ -317,7 +317,7 @@ describe('hostile input', () => {
     expect(rm.code, rm.stderr).toBe(0);
     expect(fs.existsSync(repoFolder(real, 'model', okRepo.id))).toBe(false);
     expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
-    expect(fs.readdirSync(home.dir).sort()).toEqual(['catalog.sqlite', 'catalog.sqlite.lock', 'catalog.sqlite.log', 'catalog.sqlite.log.prev', 'linked-cache', 'real-cache']);
+    expect(fs.readdirSync(home.dir).sort()).toEqual(['catalog.sqlite', 'catalog.sqlite.lock', 'catalog.sqlite.log', 'catalog.sqlite.log.prev', 'catalog.sqlite.owners', 'linked-cache', 'real-cache']);
     tally.scenarios += 1;
   });
 });
