@@ -12,13 +12,14 @@ import type { BenchContext, RowResult, Scenario } from './scenario';
 import { activation } from './scenarios/activation';
 import { cappedParallel } from './scenarios/cappedParallel';
 import { catalogScale } from './scenarios/catalogScale';
+import { sharedBlob } from './scenarios/sharedBlob';
 import { largeFile } from './scenarios/largeFile';
 import { peakRss } from './scenarios/peakRss';
 import { resume } from './scenarios/resume';
 import { smallFiles } from './scenarios/smallFiles';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCENARIOS: readonly Scenario[] = [largeFile, smallFiles, cappedParallel, resume, peakRss, catalogScale, activation];
+const SCENARIOS: readonly Scenario[] = [largeFile, smallFiles, cappedParallel, resume, peakRss, sharedBlob, catalogScale, activation];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<string> | undefined; workDir: string | undefined; out: string | undefined } {
   let quick = false;
