@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError } from '../errors';
@@ -120,4 +120,35 @@ export function ioError(message: string, err: unknown, p?: string): MistudioErro
   if (code === 'ENOSPC' || code === 'EDQUOT') return new MistudioError('NoSpace', `${message}: the disk is full`, details, { cause: err });
   const reason = code ?? (err instanceof Error ? err.message.split('\n')[0] : String(err));
   return new MistudioError('Io', `${message} (${reason})`, details, { cause: err });
+}
+
+/**
+ * The bytes of a regular file of at most `maxBytes`, for files others may have written (tree listings, holder
+ * records): undefined when absent, a symlink (never followed where the OS can refuse it), not a file, or too big.
+ */
+export async function readBoundedFile(p: string, maxBytes: number): Promise<Buffer | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(p, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EISDIR' || code === 'EMLINK') return undefined;
+    throw ioError(`Cannot read ${p}`, err, p);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    const data = Buffer.alloc(st.size);
+    let filled = 0;
+    while (filled < data.length) {
+      const { bytesRead } = await handle.read(data, filled, data.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return data.subarray(0, filled);
+  } catch (err) {
+    throw ioError(`Cannot read ${p}`, err, p);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
