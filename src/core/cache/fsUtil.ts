@@ -10,6 +10,12 @@ export function errnoCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The errno code of an error or of the one ioError wrapped. */
+export function wrappedErrnoCode(err: unknown): string | undefined {
+  // A MistudioError's own `code` is ours ('Io'), not an errno.
+  return errnoCode(err instanceof MistudioError ? err.cause : err);
+}
+
 export async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
   try {
     return await fs.lstat(p);

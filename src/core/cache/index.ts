@@ -13,3 +13,5 @@ export { freeSpace } from './freeSpace';
 export { readCachedSnapshot, type CachedSnapshot, type CachedSnapshotFile } from './snapshotListing';
 export { ensureTreeCache, readTreeCache, serializeTreeCache, treeCachePath, TREE_FORMAT_VERSION } from './treeCache';
 export type { TreeEntry, TreeListing } from './treeCache';
+export { Holders, catalogKeyOf, entryKeyOf } from './holders';
+export type { HolderRecord, HolderScan } from './holders';

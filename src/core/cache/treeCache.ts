@@ -1,6 +1,6 @@
 import type { RepoRef } from '../repo';
 import type { HfCache } from './hfCache';
-import { errnoCode, readBoundedFile, writeFileAtomic } from './fsUtil';
+import { readBoundedFile, wrappedErrnoCode, writeFileAtomic } from './fsUtil';
 import { LAYOUT, safeRepoPath, validateCommit } from './paths';
 
 /**
@@ -93,7 +93,7 @@ export async function ensureTreeCache(cache: HfCache, ref: RepoRef, commit: stri
       return true;
     } catch (err) {
       // A delete removed trees/ (or the repo folder) between our mkdir and our rename: make them again, once.
-      if (attempt > 0 || errnoCode(causeOf(err)) !== 'ENOENT') throw err;
+      if (attempt > 0 || wrappedErrnoCode(err) !== 'ENOENT') throw err;
       cache.forgetDirectories(ref);
     }
   }
@@ -127,10 +127,6 @@ function isSafePath(filePath: string): boolean {
   } catch {
     return false;
   }
-}
-
-function causeOf(err: unknown): unknown {
-  return err instanceof Error && err.cause !== undefined ? err.cause : err;
 }
 
 /** Python's sorted() on str: by code point, where JS's default compares UTF-16 code units. */
