@@ -1,4 +1,5 @@
-import { BlobLocks, finishInterruptedDeletes, HfCache, planRevisionDelete, scanCache, type CacheScan } from './cache';
+import { promises as fs } from 'node:fs';
+import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, planRevisionDelete, scanCache, type CacheScan } from './cache';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
 import { describeError, isCancellation, isMistudioError, MistudioError } from './errors';
 import { Emitter } from './events';
@@ -62,6 +63,8 @@ class Studio implements StudioApi {
   private readonly limiter: Limiter;
   private readonly active = new Map<string, ActiveDownload>();
   private readonly blobLocks: BlobLocks;
+  /** This catalog's holder records in the shared cache, and everyone else's (cache/holders.ts). */
+  private readonly holders: Holders;
   private readonly progressEmitter = new Emitter<EntryProgress>();
   private readonly cleanupEmitter = new Emitter<{ readonly running: number }>();
   private cleanupChain: Promise<void> = Promise.resolve();
@@ -79,6 +82,7 @@ class Studio implements StudioApi {
     this.cacheRoot = options.cacheRoot;
     this.cache = new HfCache(options.cacheRoot);
     this.blobLocks = new BlobLocks(this.cache);
+    this.holders = new Holders(this.cache, options.catalogFile);
     this.logger = options.logger ?? SILENT;
     this.settings = {
       endpoint: options.endpoint ?? 'https://huggingface.co',
@@ -91,6 +95,16 @@ class Studio implements StudioApi {
     this.limiter = new Limiter(this.settings.maxConcurrentDownloads);
     this.onDidChangeEntry = catalog.onDidChange as StudioApi['onDidChangeEntry'];
   }
+
+  /**
+   * A record naming a catalog file that is not on disk yet reads as stale to every other catalog, so a brand-new
+   * catalog is saved before its first record.
+   */
+  private readonly holdFiles = async (ref: RepoRef, commit: string, entry: { readonly revision: string; readonly paths: readonly string[] }): Promise<void> => {
+    const file = this.holders.catalogFile;
+    if (file !== null && (await fs.stat(file).catch(() => undefined)) === undefined) await this.catalog.flush();
+    await this.holders.hold(ref, commit, entry);
+  };
 
   updateSettings(settings: Partial<StudioSettings>): void {
     this.settings = { ...this.settings, ...settings };
@@ -242,6 +256,7 @@ class Studio implements StudioApi {
           ...(this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {}),
           ...(this.options.transfer ? { transfer: this.options.transfer } : {}),
           withBlobLock: this.blobLocks.run,
+          holdFiles: this.holdFiles,
           onTracker: (tracker) => {
             active.tracker = tracker;
             tracker.onUpdate((progress) => this.progressEmitter.fire({ entryId, progress }));

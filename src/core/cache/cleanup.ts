@@ -165,7 +165,19 @@ async function pruneEmptyFolders(dir: string, removeSelf: boolean): Promise<void
   if (removeSelf) await rmdirIfEmpty(dir);
 }
 
-const REPO_ENTRIES_WE_MAY_REMOVE: ReadonlySet<string> = new Set([LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.noExist, LAYOUT.trash]);
+/**
+ * What a repo folder without snapshots may still hold and lose with it: huggingface_hub's negative cache and tree
+ * listings (of commits no longer cached) and holder records (nothing of theirs is left to hold).
+ */
+const REPO_ENTRIES_WE_MAY_REMOVE: ReadonlySet<string> = new Set([
+  LAYOUT.blobs,
+  LAYOUT.snapshots,
+  LAYOUT.refs,
+  LAYOUT.noExist,
+  LAYOUT.trash,
+  LAYOUT.trees,
+  LAYOUT.holders,
+]);
 
 /**
  * Removes the repo folder once nothing that matters is left in it. A download that started meanwhile or a
