@@ -17,12 +17,29 @@ export interface CleanupOptions {
    * is not ours to remove). Default: removes it.
    */
   readonly partialGate?: (blobId: string, remove: () => Promise<void>) => Promise<unknown>;
+  /**
+   * The deleted entry's own repo paths: only their links may go, and only those `heldPaths` does not list. Files of
+   * the snapshot it never had (another tool's) stay, and with them the snapshot and its refs. Undefined: the whole
+   * snapshot goes, as `hf cache rm` deletes it.
+   */
+  readonly ownPaths?: readonly string[];
+  /** Paths other holders (other catalogs, other entries of this one) still list: their links stay. */
+  readonly heldPaths?: ReadonlySet<string>;
 }
 
 export interface CleanupPlan {
   ref: RepoRef;
   commit: string;
   snapshotDir: string;
+  /**
+   * 'revision': the snapshot goes whole, with its refs, tree listing and negative cache (nothing in it stays).
+   * 'files': only the links in pathsToRemove go; the snapshot and its refs stay for pathsKept.
+   */
+  scope: 'revision' | 'files';
+  /** Snapshot files (repo paths) that go. */
+  pathsToRemove: string[];
+  /** Snapshot files that stay: other holders list them, or the deleted entry never had them. */
+  pathsKept: string[];
   /** Ref names ("main", "refs/pr/1") that point at the commit. */
   refsToRemove: string[];
   /** Blob ids no other snapshot of the repo uses. */
@@ -52,6 +69,16 @@ interface BlobEntry {
   readonly stat: Stats;
 }
 
+/** One entry below a snapshot (or a trash folder): a link, or a real file (hard link or copy). */
+interface SnapshotFile {
+  /** Repo path, '/'-separated, relative to the snapshot (or trash) folder it was found in. */
+  readonly rel: string;
+  readonly abs: string;
+  readonly stat: Stats;
+  /** For a link into this repo's blobs/: the blob it names. */
+  readonly linkedBlob?: string;
+}
+
 interface SnapshotContent {
   /** Blob ids reached through links into this repo's blobs/. */
   readonly linkedBlobs: Set<string>;
@@ -63,8 +90,10 @@ export interface Inspection {
   plan: CleanupPlan;
   /** The repo folder, realpath-resolved and confined to the realpath of the cache root; undefined when absent. */
   repo?: string;
-  /** snapshots/<commit> and any trash/<commit>* left by an interrupted run. */
+  /** What goes whole: snapshots/<commit> (in 'revision' scope) and any trash/<commit>* an interrupted run left. */
   targets: string[];
+  /** In 'files' scope, the snapshot entries to move aside, one by one. */
+  moves: SnapshotFile[];
 }
 
 export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: CleanupOptions, signal?: AbortSignal): Promise<Inspection> {
@@ -74,6 +103,9 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
     ref,
     commit,
     snapshotDir: path.join(cache.root, folderName, LAYOUT.snapshots, commit),
+    scope: 'revision',
+    pathsToRemove: [],
+    pathsKept: [],
     refsToRemove: [],
     blobsToRemove: [],
     partialsToRemove: [],
@@ -82,14 +114,14 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
     skipped: [],
   };
   const realRoot = await realCacheRoot(cache.root);
-  if (realRoot === undefined) return { plan, targets: [] };
+  if (realRoot === undefined) return { plan, targets: [], moves: [] };
   const repo = path.join(realRoot, folderName);
   const repoStat = await lstatOrUndefined(repo);
-  if (repoStat === undefined) return { plan, targets: [] };
+  if (repoStat === undefined) return { plan, targets: [], moves: [] };
   if (repoStat.isSymbolicLink() || !repoStat.isDirectory()) {
     throw new MistudioError('UnsafePath', `Refusing to delete from ${repo}: it is a symlink or not a folder`, { path: repo, repoId: ref.repoId });
   }
-  for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.trash, LAYOUT.noExist]) {
+  for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.trash, LAYOUT.noExist, LAYOUT.trees, LAYOUT.holders]) {
     const st = await lstatOrUndefined(path.join(repo, sub));
     if (st !== undefined && (st.isSymbolicLink() || !st.isDirectory())) {
       throw new MistudioError('UnsafePath', `Refusing to delete from ${repo}: ${sub} is a symlink or not a folder`, { path: path.join(repo, sub) });
@@ -99,19 +131,31 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
   const repoSpellings = [...new Set([repo, path.join(cache.root, folderName)])];
 
   const snapshotsDir = path.join(repo, LAYOUT.snapshots);
+  const snapshot = path.join(snapshotsDir, commit);
   const trashDir = path.join(repo, LAYOUT.trash);
   const trashNames = await readdirOrEmpty(trashDir);
-  const targets = [
-    ...((await lstatOrUndefined(path.join(snapshotsDir, commit))) ? [path.join(snapshotsDir, commit)] : []),
-    ...trashNames.filter((n) => n.slice(0, 40) === commit).map((n) => path.join(trashDir, n)),
-  ];
-  const others = [
+  const ownTrash = trashNames.filter((n) => n.slice(0, 40) === commit).map((n) => path.join(trashDir, n));
+  const elsewhere = [
     ...(await readdirOrEmpty(snapshotsDir)).filter((n) => n !== commit && !IGNORED_NAMES.has(n)).map((n) => path.join(snapshotsDir, n)),
     ...trashNames.filter((n) => n.slice(0, 40) !== commit).map((n) => path.join(trashDir, n)),
   ];
 
-  const deleted = await readSnapshots(targets, repoSpellings, plan.skipped, signal);
-  const kept = await readSnapshots(others, repoSpellings, [], signal);
+  const present = (await lstatOrUndefined(snapshot))?.isDirectory() ? await listFiles(snapshot, repoSpellings, plan.skipped, signal) : [];
+  const own = options.ownPaths === undefined ? undefined : new Set(options.ownPaths);
+  const held = options.heldPaths ?? new Set<string>();
+  const goes = present.filter((f) => own === undefined || (own.has(f.rel) && !held.has(f.rel)));
+  const stays = present.filter((f) => !goes.includes(f));
+  // OS clutter (.DS_Store) keeps no snapshot alive; it goes with the folder.
+  plan.scope = stays.every((f) => IGNORED_NAMES.has(path.posix.basename(f.rel))) ? 'revision' : 'files';
+  plan.pathsToRemove = (plan.scope === 'revision' ? present : goes).map((f) => f.rel).sort();
+  plan.pathsKept = plan.scope === 'revision' ? [] : stays.map((f) => f.rel).sort();
+
+  const snapshotExists = (await lstatOrUndefined(snapshot)) !== undefined;
+  const targets = [...(plan.scope === 'revision' && snapshotExists ? [snapshot] : []), ...ownTrash];
+  const moves = plan.scope === 'files' ? goes : [];
+  const trashContent = await listFilesIn(ownTrash, repoSpellings, plan.skipped, signal);
+  const deleted = contentOf([...(plan.scope === 'revision' ? present : goes), ...trashContent]);
+  const kept = contentOf([...(plan.scope === 'files' ? stays : []), ...(await listFilesIn(elsewhere, repoSpellings, [], signal))]);
   const { blobs, partials } = await readBlobs(path.join(repo, LAYOUT.blobs));
 
   const inodeKey = (st: Stats): string => `${st.dev}:${st.ino}`;
@@ -121,7 +165,7 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
 
   const keep = new Set(options.keepPartials ?? []);
   plan.partialsToRemove = options.removePartials ? partials.filter((p) => !keep.has(p.id)).map((p) => p.id) : [];
-  const nothingElseLeft = others.length === 0 && plan.partialsToRemove.length === partials.length;
+  const nothingElseLeft = plan.scope === 'revision' && elsewhere.length === 0 && plan.partialsToRemove.length === partials.length;
   // Deleting the last revision empties the repo like huggingface_hub's delete does, orphan blobs included. But
   // only when this call really deletes a snapshot: a blob without any snapshot may be a download's, committed
   // a moment before its link, and a delete of some absent commit must not sweep it away.
@@ -130,13 +174,13 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
     .filter((b) => (plan.removesRepo ? true : usedByDeleted.has(b.id) && !keptBlobs.has(b.id)))
     .map((b) => b.id)
     .sort();
-  plan.refsToRemove = await refsPointingAt(path.join(repo, LAYOUT.refs), commit, plan.skipped);
+  plan.refsToRemove = plan.scope === 'revision' ? await refsPointingAt(path.join(repo, LAYOUT.refs), commit, plan.skipped) : [];
 
   const removedBlobStats = blobs.filter((b) => plan.blobsToRemove.includes(b.id)).map((b) => b.stat);
   plan.freedBytes =
     freedBytes([...removedBlobStats, ...deleted.files.map((f) => f.stat)]) +
     partials.filter((p) => plan.partialsToRemove.includes(p.id)).reduce((sum, p) => sum + p.stat.size, 0);
-  return { plan, repo, targets };
+  return { plan, repo, targets, moves };
 }
 
 /**
@@ -157,25 +201,41 @@ async function realCacheRoot(root: string): Promise<string | undefined> {
   return real;
 }
 
-async function readSnapshots(dirs: readonly string[], repoSpellings: readonly string[], skipped: string[], signal?: AbortSignal): Promise<SnapshotContent> {
-  const content: SnapshotContent = { linkedBlobs: new Set(), files: [] };
-  const visit = async (entry: string): Promise<void> => {
+/** Every link and real file below `dir` (never entering a symlinked folder), with the blob each link names. */
+async function listFiles(dir: string, repoSpellings: readonly string[], skipped: string[], signal?: AbortSignal): Promise<SnapshotFile[]> {
+  const out: SnapshotFile[] = [];
+  const visit = async (entry: string, rel: string): Promise<void> => {
     throwIfAborted(signal);
     const st = await lstatOrUndefined(entry);
     if (st === undefined) return;
     if (st.isDirectory()) {
-      for (const name of await readdirOrEmpty(entry)) await visit(path.join(entry, name));
+      for (const name of (await readdirOrEmpty(entry)).sort()) await visit(path.join(entry, name), rel === '' ? name : `${rel}/${name}`);
     } else if (st.isSymbolicLink()) {
       const target = path.resolve(path.dirname(entry), await fs.readlink(entry));
       const blobId = path.basename(target);
       const inBlobs = repoSpellings.some((r) => path.dirname(target) === path.join(r, LAYOUT.blobs)) && isBlobId(blobId);
-      if (inBlobs) content.linkedBlobs.add(blobId);
-      else if (!repoSpellings.some((r) => isInside(r, target))) skipped.push(`${entry} links outside the repo folder (${target}); only the link is removed`);
+      if (!inBlobs && !repoSpellings.some((r) => isInside(r, target))) skipped.push(`${entry} links outside the repo folder (${target}); only the link is removed`);
+      out.push({ rel, abs: entry, stat: st, ...(inBlobs ? { linkedBlob: blobId } : {}) });
     } else if (st.isFile()) {
-      content.files.push({ path: entry, stat: st });
+      out.push({ rel, abs: entry, stat: st });
     }
   };
-  for (const dir of dirs) await visit(dir);
+  await visit(dir, '');
+  return out;
+}
+
+async function listFilesIn(dirs: readonly string[], repoSpellings: readonly string[], skipped: string[], signal?: AbortSignal): Promise<SnapshotFile[]> {
+  const out: SnapshotFile[] = [];
+  for (const dir of dirs) out.push(...(await listFiles(dir, repoSpellings, skipped, signal)));
+  return out;
+}
+
+function contentOf(files: readonly SnapshotFile[]): SnapshotContent {
+  const content: SnapshotContent = { linkedBlobs: new Set(), files: [] };
+  for (const f of files) {
+    if (f.linkedBlob !== undefined) content.linkedBlobs.add(f.linkedBlob);
+    else if (f.stat.isFile()) content.files.push({ path: f.abs, stat: f.stat });
+  }
   return content;
 }
 
