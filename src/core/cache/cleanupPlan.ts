@@ -19,8 +19,8 @@ export interface CleanupOptions {
   readonly partialGate?: (blobId: string, remove: () => Promise<void>) => Promise<unknown>;
   /**
    * The deleted entry's own repo paths: only their links may go, and only those `heldPaths` does not list. Files of
-   * the snapshot it never had (another tool's) stay, and with them the snapshot and its refs. Undefined: the whole
-   * snapshot goes, as `hf cache rm` deletes it.
+   * the snapshot it never had (another tool's) stay, and with them the snapshot and its refs. Undefined: every file of
+   * the snapshot is the entry's, as for `hf cache rm`.
    */
   readonly ownPaths?: readonly string[];
   /** Paths other holders (other catalogs, other entries of this one) still list: their links stay. */
@@ -143,7 +143,7 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
   const present = (await lstatOrUndefined(snapshot))?.isDirectory() ? await listFiles(snapshot, repoSpellings, plan.skipped, signal) : [];
   const own = options.ownPaths === undefined ? undefined : new Set(options.ownPaths);
   const held = options.heldPaths ?? new Set<string>();
-  const goes = present.filter((f) => own === undefined || (own.has(f.rel) && !held.has(f.rel)));
+  const goes = present.filter((f) => (own === undefined || own.has(f.rel)) && !held.has(f.rel));
   const stays = present.filter((f) => !goes.includes(f));
   // OS clutter (.DS_Store) keeps no snapshot alive; it goes with the folder.
   plan.scope = stays.every((f) => IGNORED_NAMES.has(path.posix.basename(f.rel))) ? 'revision' : 'files';
