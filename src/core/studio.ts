@@ -367,7 +367,7 @@ class Studio implements StudioApi {
   }
 
   async delete(entryId: string): Promise<DeleteResult> {
-    const entry = this.requireEntry(entryId);
+    this.requireEntry(entryId);
     await this.stopActive(entryId, 'delete');
     const estimate = await this.estimateDelete(entryId).catch((): DeleteEstimate => ({ freedBytes: 0, heldBy: [] }));
     const payload = payloadOf(this.catalog, this.holders, this.requireEntry(entryId));
