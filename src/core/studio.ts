@@ -1,15 +1,17 @@
-import { BlobLocks, finishInterruptedDeletes, HfCache, planRevisionDelete, scanCache, type CacheScan } from './cache';
+import { promises as fs } from 'node:fs';
+import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, scanCache, type CacheScan } from './cache';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
 import { describeError, isCancellation, isMistudioError, MistudioError } from './errors';
 import { Emitter } from './events';
 import { HubClient, type HubSearchResult, type HubUser, type SearchOptions } from './hub';
-import { cleanupPayload, parseCleanupPayload, runCleanup } from './jobs/cleanupJob';
+import { cleanupPayload, estimateCleanup, parseCleanupPayload, payloadOf, runCleanup, type CleanupDeps } from './jobs/cleanupJob';
 import { runDownload } from './jobs/downloadJob';
 import { Limiter } from './jobs/limiter';
 import { normaliseRequest, planDownload } from './jobs/plan';
 import type { ProgressSnapshot, ProgressTracker } from './progress';
 import { isCommitSha, type RepoKind, type RepoRef } from './repo';
 import type {
+  DeleteEstimate,
   DeleteResult,
   DownloadPlan,
   DownloadRequest,
@@ -68,6 +70,9 @@ class Studio implements StudioApi {
   private readonly limiter: Limiter;
   private readonly active = new Map<string, ActiveDownload>();
   private readonly blobLocks: BlobLocks;
+  /** This catalog's holder records in the shared cache, and everyone else's (cache/holders.ts). */
+  private readonly holders: Holders;
+  private readonly cleanupDeps: CleanupDeps;
   private readonly progressEmitter = new Emitter<EntryProgress>();
   private readonly cleanupEmitter = new Emitter<{ readonly running: number }>();
   private cleanupChain: Promise<void> = Promise.resolve();
@@ -93,6 +98,8 @@ class Studio implements StudioApi {
     this.cacheRoot = options.cacheRoot;
     this.cache = new HfCache(options.cacheRoot);
     this.blobLocks = new BlobLocks(this.cache);
+    this.holders = new Holders(this.cache, options.catalogFile);
+    this.cleanupDeps = { catalog, cache: this.cache, holders: this.holders, locks: this.blobLocks };
     this.logger = options.logger ?? SILENT;
     this.settings = {
       endpoint: options.endpoint ?? 'https://huggingface.co',
@@ -158,6 +165,16 @@ class Studio implements StudioApi {
       await this.catalog.refresh();
     }
   }
+
+  /**
+   * A record naming a catalog file that is not on disk yet reads as stale to every other catalog, so a brand-new
+   * catalog is saved before its first record.
+   */
+  private readonly holdFiles = async (ref: RepoRef, commit: string, entry: { readonly revision: string; readonly paths: readonly string[] }): Promise<void> => {
+    const file = this.holders.catalogFile;
+    if (file !== null && (await fs.stat(file).catch(() => undefined)) === undefined) await this.catalog.flush();
+    await this.holders.hold(ref, commit, entry);
+  };
 
   updateSettings(settings: Partial<StudioSettings>): void {
     this.settings = { ...this.settings, ...settings };
@@ -350,6 +367,7 @@ class Studio implements StudioApi {
           ...(this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {}),
           ...(this.options.transfer ? { transfer: this.options.transfer } : {}),
           withBlobLock: this.blobLocks.run,
+          holdFiles: this.holdFiles,
           onTracker: (tracker) => {
             active.tracker = tracker;
             tracker.onUpdate((progress) => this.progressEmitter.fire({ entryId, progress }));
@@ -454,42 +472,25 @@ class Studio implements StudioApi {
 
   // ── Delete and cleanup ───────────────────────────────────────────────────────────────────────────────────────
 
-  async estimateDelete(entryId: string): Promise<number> {
+  async estimateDelete(entryId: string): Promise<DeleteEstimate> {
     const entry = this.requireEntry(entryId);
-    if (!entry.commit || this.commitUsedByOthers(entry)) return this.partialBytes(entry);
-    const plan = await planRevisionDelete(this.cache, { kind: entry.kind, repoId: entry.repoId }, entry.commit, {
-      removePartials: true,
-      keepPartials: [...this.blobsNeededByOthers(entry)],
-    });
-    return plan.freedBytes;
+    return estimateCleanup(this.cleanupDeps, payloadOf(this.catalog, this.holders, entry), entry.id);
   }
 
   async delete(entryId: string): Promise<DeleteResult> {
-    const entry = this.requireEntry(entryId);
+    this.requireEntry(entryId);
     await this.stopActive(entryId, 'delete');
-    const freedBytesEstimate = await this.estimateDelete(entryId).catch(() => 0);
-    const blobIds = this.catalog.getFiles(entryId).map((f) => f.blobId);
+    const estimate = await this.estimateDelete(entryId).catch((): DeleteEstimate => ({ freedBytes: 0, heldBy: [] }));
+    const payload = payloadOf(this.catalog, this.holders, this.requireEntry(entryId));
     const job = this.catalog.transaction(() => {
       for (const j of this.catalog.listJobs({ entryId })) this.catalog.removeJob(j.id);
       this.catalog.removeEntry(entryId);
-      return this.catalog.addJob({
-        type: 'cleanup',
-        entryId: null,
-        payload: cleanupPayload({ kind: entry.kind, repoId: entry.repoId, revision: entry.revision, commit: entry.commit, blobIds }),
-      });
+      return this.catalog.addJob({ type: 'cleanup', entryId: null, payload: cleanupPayload(payload) });
     });
     // The catalog row is gone; make that durable before any file is touched.
     await this.catalog.flush();
     this.runCleanupJob(job.id);
-    return { freedBytesEstimate, cleanupJobId: job.id };
-  }
-
-  private commitUsedByOthers(entry: CatalogEntry): boolean {
-    return this.catalog.listEntries({ kind: entry.kind, repoId: entry.repoId }).some((o) => o.id !== entry.id && o.commit === entry.commit);
-  }
-
-  private partialBytes(entry: CatalogEntry): number {
-    return this.catalog.getFiles(entry.id).reduce((s, f) => s + (f.state === 'verified' ? 0 : f.bytesDone), 0);
+    return { freedBytesEstimate: estimate.freedBytes, heldBy: estimate.heldBy, cleanupJobId: job.id };
   }
 
   private runCleanupJob(jobId: string): void {
@@ -501,7 +502,7 @@ class Studio implements StudioApi {
       try {
         this.catalog.updateJob(jobId, { state: 'running', attempts: job.attempts + 1, owner: this.lease.id });
         const payload = parseCleanupPayload(job);
-        const freed = await runCleanup(this.catalog, this.cache, payload, this.blobLocks);
+        const freed = await runCleanup(this.cleanupDeps, payload);
         this.catalog.removeJob(jobId);
         this.logger.info(`Cleaned up ${payload.repoId}@${payload.revision}: ${freed} bytes freed`);
       } catch (err) {

@@ -109,9 +109,26 @@ export interface EntryProgress {
 /** Why a download stopped short of `ready`. */
 export type StopReason = 'cancelled' | 'paused';
 
+/** Someone else who holds files of a cached revision, so that a delete leaves them in place. */
+export interface RevisionHolder {
+  /** That holder's catalog file (another VS Code window, the CLI); null for another entry of this catalog. */
+  readonly catalog: string | null;
+  readonly revision: string;
+}
+
+/** What deleting an entry would do, computed from the plan its cleanup runs. */
+export interface DeleteEstimate {
+  /** Bytes the filesystem gets back: blobs nothing links any more, real-file copies, our partials. */
+  readonly freedBytes: number;
+  /** Holders of files of the same revision that the entry also has; those files stay. Sorted, no duplicates. */
+  readonly heldBy: readonly RevisionHolder[];
+}
+
 export interface DeleteResult {
-  /** Bytes the background cleanup is expected to free (blobs no other revision uses). */
+  /** Bytes the background cleanup is expected to free (what no other revision, holder or tool still uses). */
   readonly freedBytesEstimate: number;
+  /** Who keeps files of the revision in place (see DeleteEstimate). */
+  readonly heldBy: readonly RevisionHolder[];
   readonly cleanupJobId: string;
 }
 
@@ -140,8 +157,8 @@ export interface StudioApi {
   resume(entryId: string): Promise<CatalogEntry>;
   /** Removes the entry from the catalog at once and persists a background cleanup job. */
   delete(entryId: string): Promise<DeleteResult>;
-  /** What deleting would free, for a confirmation dialog. */
-  estimateDelete(entryId: string): Promise<number>;
+  /** What deleting would free, and who keeps files of it in place, for a confirmation dialog. */
+  estimateDelete(entryId: string): Promise<DeleteEstimate>;
   progressOf(entryId: string): ProgressSnapshot | undefined;
   files(entryId: string): EntryFile[];
 

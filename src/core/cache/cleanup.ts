@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError, throwIfAborted } from '../errors';
 import type { RepoRef } from '../repo';
-import { inspect, type CleanupOptions } from './cleanupPlan';
+import { inspect, type CleanupOptions, type Inspection } from './cleanupPlan';
 import type { HfCache } from './hfCache';
 import { errnoCode, ioError, isOurTempName, lstatOrUndefined, readdirOrEmpty, rmdirIfEmpty, unlinkIfPresent } from './fsUtil';
 import { IGNORED_NAMES, LAYOUT, isStrictlyInside, parseRepoFolderName } from './paths';
@@ -26,28 +26,26 @@ export async function deleteRevision(
   options: CleanupOptions = {},
 ): Promise<{ freedBytes: number; skipped: string[] }> {
   throwIfAborted(signal);
-  const { plan, repo, targets } = await inspect(cache, ref, commit, options, signal);
+  const inspection = await inspect(cache, ref, commit, options, signal);
+  const { plan, repo } = inspection;
   if (repo === undefined) return { freedBytes: 0, skipped: plan.skipped };
   // The folders it remembers are about to go; forgotten again at the end, after a download may have used them.
   cache.forgetDirectories(ref);
   try {
-    return await deleteInspected(cache, ref, commit, plan, repo, targets, signal, options);
+    return await deleteInspected(inspection, repo, signal, options);
   } finally {
     cache.forgetDirectories(ref);
   }
 }
 
 async function deleteInspected(
-  cache: HfCache,
-  ref: RepoRef,
-  commit: string,
-  plan: Awaited<ReturnType<typeof inspect>>['plan'],
+  { plan, targets, moves }: Inspection,
   repo: string,
-  targets: Awaited<ReturnType<typeof inspect>>['targets'],
   signal: AbortSignal | undefined,
   options: CleanupOptions,
 ): Promise<{ freedBytes: number; skipped: string[] }> {
   const inRepo = (...parts: string[]): string => confined(repo, path.join(repo, ...parts));
+  const commit = plan.commit;
 
   for (const name of plan.refsToRemove) {
     throwIfAborted(signal);
@@ -56,7 +54,7 @@ async function deleteInspected(
   await pruneEmptyFolders(inRepo(LAYOUT.refs), false);
 
   throwIfAborted(signal);
-  const trash = await moveSnapshotAside(repo, commit, targets);
+  const trash = plan.scope === 'revision' ? await moveSnapshotAside(repo, commit, targets) : await moveLinksAside(repo, commit, targets, moves, signal);
 
   for (const blobId of plan.blobsToRemove) {
     throwIfAborted(signal);
@@ -69,7 +67,12 @@ async function deleteInspected(
   }
 
   for (const target of trash) await removeTree(repo, target, signal);
-  await removeTree(repo, inRepo(LAYOUT.noExist, commit), signal);
+  if (plan.scope === 'revision') {
+    // What huggingface_hub knows of the commit goes with its snapshot: it would otherwise describe nothing.
+    await removeTree(repo, inRepo(LAYOUT.noExist, commit), signal);
+    await unlinkIfPresent(inRepo(LAYOUT.trees, `${commit}.json`));
+    await rmdirIfEmpty(inRepo(LAYOUT.trees));
+  }
   const gate = options.partialGate ?? ((_blobId: string, remove: () => Promise<void>) => remove());
   for (const blobId of plan.partialsToRemove) {
     throwIfAborted(signal);
@@ -80,7 +83,10 @@ async function deleteInspected(
   }
   await rmdirIfEmpty(inRepo(LAYOUT.trash));
   await removeStaleTemps(repo);
-  if (plan.removesRepo) await removeRepoIfEmpty(repo, plan.skipped, signal);
+  if (plan.removesRepo && (await removeRepoIfEmpty(repo, plan.skipped, signal))) {
+    // huggingface_hub's lock folder of the repo, when no lock file is left in it: one still there may be held.
+    await rmdirIfEmpty(confined(path.dirname(repo), path.join(path.dirname(repo), LAYOUT.locks, path.basename(repo)))).catch(() => false);
+  }
   return { freedBytes: plan.freedBytes, skipped: plan.skipped };
 }
 
@@ -100,10 +106,14 @@ export async function finishInterruptedDeletes(
     } catch {
       continue; // a folder whose name is not a valid repo id is nothing we wrote
     }
-    const commits = new Set((await readdirOrEmpty(path.join(repoFolder, LAYOUT.trash))).map((n) => n.slice(0, 40)));
+    const names = await readdirOrEmpty(path.join(repoFolder, LAYOUT.trash));
+    const commits = new Set(names.map((n) => n.slice(0, 40)));
     for (const commit of [...commits].filter((c) => /^[0-9a-f]{40}$/.test(c)).sort()) {
       throwIfAborted(signal);
-      const { freedBytes } = await deleteRevision(cache, ref, commit, signal, options);
+      // A whole snapshot moved aside finishes as the delete of its revision; links moved aside from a snapshot that
+      // stays (they end in .paths) finish by removing only them, and the blobs nothing else links.
+      const whole = names.some((n) => n.slice(0, 40) === commit && !n.endsWith(LAYOUT.partialTrashSuffix));
+      const { freedBytes } = await deleteRevision(cache, ref, commit, signal, whole ? options : { ...options, ownPaths: [] });
       done.push({ ref, commit, freedBytes });
     }
   }
@@ -138,6 +148,36 @@ async function moveSnapshotAside(repo: string, commit: string, targets: readonly
   }
 }
 
+/**
+ * Moves the snapshot entries that go into a trash folder of their own (`<commit>.<hex>.paths`), each in one rename
+ * and at its own path, so its relative link still resolves and a re-run after a crash still knows which blobs it
+ * used. The snapshot keeps the rest; folders this empties go. Returns every trash entry of this commit.
+ */
+async function moveLinksAside(repo: string, commit: string, targets: readonly string[], moves: Inspection['moves'], signal?: AbortSignal): Promise<string[]> {
+  if (moves.length === 0) return [...targets];
+  const snapshot = path.join(repo, LAYOUT.snapshots, commit);
+  const aside = path.join(repo, LAYOUT.trash, `${commit}.${randomBytes(4).toString('hex')}${LAYOUT.partialTrashSuffix}`);
+  const emptied = new Set<string>();
+  for (const file of moves) {
+    throwIfAborted(signal);
+    const from = confined(snapshot, file.abs);
+    const to = confined(aside, path.join(aside, ...file.rel.split('/')));
+    try {
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await fs.rename(from, to);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' && (await lstatOrUndefined(from)) === undefined) continue; // gone meanwhile
+      if (errnoCode(err) === 'ENOSPC') throw ioError(`Cannot delete ${from}`, err, from);
+      // Renames refused (Windows, odd filesystems): the link goes in place; only a crash now could orphan its blob.
+      await unlinkIfPresent(from);
+    }
+    for (let dir = path.dirname(from); dir !== snapshot && isStrictlyInside(snapshot, dir); dir = path.dirname(dir)) emptied.add(dir);
+  }
+  // Deepest first, so a parent is tried once its children are gone; a folder something else still uses stays.
+  for (const dir of [...emptied].sort((a, b) => b.length - a.length)) await rmdirIfEmpty(dir);
+  return [...targets, aside];
+}
+
 /** rm -r that never leaves `repo`, never follows a symlink and checks for cancellation as it goes. */
 async function removeTree(repo: string, target: string, signal?: AbortSignal): Promise<void> {
   confined(repo, target);
@@ -165,13 +205,25 @@ async function pruneEmptyFolders(dir: string, removeSelf: boolean): Promise<void
   if (removeSelf) await rmdirIfEmpty(dir);
 }
 
-const REPO_ENTRIES_WE_MAY_REMOVE: ReadonlySet<string> = new Set([LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.noExist, LAYOUT.trash]);
+/**
+ * What a repo folder without snapshots may still hold and lose with it: huggingface_hub's negative cache and tree
+ * listings (of commits no longer cached) and holder records (nothing of theirs is left to hold).
+ */
+const REPO_ENTRIES_WE_MAY_REMOVE: ReadonlySet<string> = new Set([
+  LAYOUT.blobs,
+  LAYOUT.snapshots,
+  LAYOUT.refs,
+  LAYOUT.noExist,
+  LAYOUT.trash,
+  LAYOUT.trees,
+  LAYOUT.holders,
+]);
 
 /**
  * Removes the repo folder once nothing that matters is left in it. A download that started meanwhile or a
  * file we did not write keeps it (and we say so) rather than being swept away.
  */
-async function removeRepoIfEmpty(repo: string, skipped: string[], signal?: AbortSignal): Promise<void> {
+async function removeRepoIfEmpty(repo: string, skipped: string[], signal?: AbortSignal): Promise<boolean> {
   const names = await readdirOrEmpty(repo);
   const foreign = names.filter((n) => !REPO_ENTRIES_WE_MAY_REMOVE.has(n) && !isOurTempName(n) && !IGNORED_NAMES.has(n));
   const busy = [];
@@ -181,12 +233,12 @@ async function removeRepoIfEmpty(repo: string, skipped: string[], signal?: Abort
   if (await hasAnyFile(path.join(repo, LAYOUT.refs))) busy.push(LAYOUT.refs);
   if (foreign.length > 0 || busy.length > 0) {
     skipped.push(`Kept ${repo}: it still holds ${[...busy, ...foreign].join(', ')}`);
-    return;
+    return false;
   }
   // refs/ and then snapshots/ go last: until the very end the folder stays a repo every scanner can read.
   const lastly = (n: string): number => (n === LAYOUT.snapshots ? 2 : n === LAYOUT.refs ? 1 : 0);
   for (const name of [...names].sort((a, b) => lastly(a) - lastly(b))) await removeTree(repo, path.join(repo, name), signal);
-  await rmdirIfEmpty(repo);
+  return rmdirIfEmpty(repo);
 }
 
 // Older than this, a temp file of ours belongs to a process that died (a crashed link, copy or ref write).

@@ -1,11 +1,12 @@
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { MistudioError, throwIfAborted } from '../errors';
+import { MistudioError } from '../errors';
 import type { RepoRef } from '../repo';
 import type { HfCache } from './hfCache';
 import { errnoCode, ioError, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
-import { IGNORED_NAMES, LAYOUT, isBlobId, isInside, parsePartialName, repoFolderName, validateCommit } from './paths';
+import { IGNORED_NAMES, LAYOUT, repoFolderName, validateCommit } from './paths';
+import { blobsUsedBy, contentOf, freedBytes, listFiles, listFilesIn, readBlobs, type SnapshotFile } from './snapshotContent';
 
 export interface CleanupOptions {
   /** Also remove the repo's blobs/*.incomplete partials (only when no download of this repo still needs them). */
@@ -17,12 +18,29 @@ export interface CleanupOptions {
    * is not ours to remove). Default: removes it.
    */
   readonly partialGate?: (blobId: string, remove: () => Promise<void>) => Promise<unknown>;
+  /**
+   * The deleted entry's own repo paths: only their links may go, and only those `heldPaths` does not list. Files of
+   * the snapshot it never had (another tool's) stay, and with them the snapshot and its refs. Undefined: every file of
+   * the snapshot is the entry's, as for `hf cache rm`.
+   */
+  readonly ownPaths?: readonly string[];
+  /** Paths other holders (other catalogs, other entries of this one) still list: their links stay. */
+  readonly heldPaths?: ReadonlySet<string>;
 }
 
 export interface CleanupPlan {
   ref: RepoRef;
   commit: string;
   snapshotDir: string;
+  /**
+   * 'revision': the snapshot goes whole, with its refs, tree listing and negative cache (nothing in it stays).
+   * 'files': only the links in pathsToRemove go; the snapshot and its refs stay for pathsKept.
+   */
+  scope: 'revision' | 'files';
+  /** Snapshot files (repo paths) that go. */
+  pathsToRemove: string[];
+  /** Snapshot files that stay: other holders list them, or the deleted entry never had them. */
+  pathsKept: string[];
   /** Ref names ("main", "refs/pr/1") that point at the commit. */
   refsToRemove: string[];
   /** Blob ids no other snapshot of the repo uses. */
@@ -47,24 +65,14 @@ export async function planRevisionDelete(
   return (await inspect(cache, ref, commit, options, options.signal)).plan;
 }
 
-interface BlobEntry {
-  readonly id: string;
-  readonly stat: Stats;
-}
-
-interface SnapshotContent {
-  /** Blob ids reached through links into this repo's blobs/. */
-  readonly linkedBlobs: Set<string>;
-  /** Real files (hard links or copies), with where they are. */
-  readonly files: Array<{ readonly path: string; readonly stat: Stats }>;
-}
-
 export interface Inspection {
   plan: CleanupPlan;
   /** The repo folder, realpath-resolved and confined to the realpath of the cache root; undefined when absent. */
   repo?: string;
-  /** snapshots/<commit> and any trash/<commit>* left by an interrupted run. */
+  /** What goes whole: snapshots/<commit> (in 'revision' scope) and any trash/<commit>* an interrupted run left. */
   targets: string[];
+  /** In 'files' scope, the snapshot entries to move aside, one by one. */
+  moves: SnapshotFile[];
 }
 
 export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: CleanupOptions, signal?: AbortSignal): Promise<Inspection> {
@@ -74,6 +82,9 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
     ref,
     commit,
     snapshotDir: path.join(cache.root, folderName, LAYOUT.snapshots, commit),
+    scope: 'revision',
+    pathsToRemove: [],
+    pathsKept: [],
     refsToRemove: [],
     blobsToRemove: [],
     partialsToRemove: [],
@@ -82,14 +93,14 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
     skipped: [],
   };
   const realRoot = await realCacheRoot(cache.root);
-  if (realRoot === undefined) return { plan, targets: [] };
+  if (realRoot === undefined) return { plan, targets: [], moves: [] };
   const repo = path.join(realRoot, folderName);
   const repoStat = await lstatOrUndefined(repo);
-  if (repoStat === undefined) return { plan, targets: [] };
+  if (repoStat === undefined) return { plan, targets: [], moves: [] };
   if (repoStat.isSymbolicLink() || !repoStat.isDirectory()) {
     throw new MistudioError('UnsafePath', `Refusing to delete from ${repo}: it is a symlink or not a folder`, { path: repo, repoId: ref.repoId });
   }
-  for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.trash, LAYOUT.noExist]) {
+  for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs, LAYOUT.trash, LAYOUT.noExist, LAYOUT.trees, LAYOUT.holders]) {
     const st = await lstatOrUndefined(path.join(repo, sub));
     if (st !== undefined && (st.isSymbolicLink() || !st.isDirectory())) {
       throw new MistudioError('UnsafePath', `Refusing to delete from ${repo}: ${sub} is a symlink or not a folder`, { path: path.join(repo, sub) });
@@ -99,19 +110,31 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
   const repoSpellings = [...new Set([repo, path.join(cache.root, folderName)])];
 
   const snapshotsDir = path.join(repo, LAYOUT.snapshots);
+  const snapshot = path.join(snapshotsDir, commit);
   const trashDir = path.join(repo, LAYOUT.trash);
   const trashNames = await readdirOrEmpty(trashDir);
-  const targets = [
-    ...((await lstatOrUndefined(path.join(snapshotsDir, commit))) ? [path.join(snapshotsDir, commit)] : []),
-    ...trashNames.filter((n) => n.slice(0, 40) === commit).map((n) => path.join(trashDir, n)),
-  ];
-  const others = [
+  const ownTrash = trashNames.filter((n) => n.slice(0, 40) === commit).map((n) => path.join(trashDir, n));
+  const elsewhere = [
     ...(await readdirOrEmpty(snapshotsDir)).filter((n) => n !== commit && !IGNORED_NAMES.has(n)).map((n) => path.join(snapshotsDir, n)),
     ...trashNames.filter((n) => n.slice(0, 40) !== commit).map((n) => path.join(trashDir, n)),
   ];
 
-  const deleted = await readSnapshots(targets, repoSpellings, plan.skipped, signal);
-  const kept = await readSnapshots(others, repoSpellings, [], signal);
+  const present = (await lstatOrUndefined(snapshot))?.isDirectory() ? await listFiles(snapshot, repoSpellings, plan.skipped, signal) : [];
+  const own = options.ownPaths === undefined ? undefined : new Set(options.ownPaths);
+  const held = options.heldPaths ?? new Set<string>();
+  const goes = present.filter((f) => (own === undefined || own.has(f.rel)) && !held.has(f.rel));
+  const stays = present.filter((f) => !goes.includes(f));
+  // OS clutter (.DS_Store) keeps no snapshot alive; it goes with the folder.
+  plan.scope = stays.every((f) => IGNORED_NAMES.has(path.posix.basename(f.rel))) ? 'revision' : 'files';
+  plan.pathsToRemove = (plan.scope === 'revision' ? present : goes).map((f) => f.rel).sort();
+  plan.pathsKept = plan.scope === 'revision' ? [] : stays.map((f) => f.rel).sort();
+
+  const snapshotExists = (await lstatOrUndefined(snapshot)) !== undefined;
+  const targets = [...(plan.scope === 'revision' && snapshotExists ? [snapshot] : []), ...ownTrash];
+  const moves = plan.scope === 'files' ? goes : [];
+  const trashContent = await listFilesIn(ownTrash, repoSpellings, plan.skipped, signal);
+  const deleted = contentOf([...(plan.scope === 'revision' ? present : goes), ...trashContent]);
+  const kept = contentOf([...(plan.scope === 'files' ? stays : []), ...(await listFilesIn(elsewhere, repoSpellings, [], signal))]);
   const { blobs, partials } = await readBlobs(path.join(repo, LAYOUT.blobs));
 
   const inodeKey = (st: Stats): string => `${st.dev}:${st.ino}`;
@@ -121,7 +144,7 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
 
   const keep = new Set(options.keepPartials ?? []);
   plan.partialsToRemove = options.removePartials ? partials.filter((p) => !keep.has(p.id)).map((p) => p.id) : [];
-  const nothingElseLeft = others.length === 0 && plan.partialsToRemove.length === partials.length;
+  const nothingElseLeft = plan.scope === 'revision' && elsewhere.length === 0 && plan.partialsToRemove.length === partials.length;
   // Deleting the last revision empties the repo like huggingface_hub's delete does, orphan blobs included. But
   // only when this call really deletes a snapshot: a blob without any snapshot may be a download's, committed
   // a moment before its link, and a delete of some absent commit must not sweep it away.
@@ -130,13 +153,13 @@ export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, op
     .filter((b) => (plan.removesRepo ? true : usedByDeleted.has(b.id) && !keptBlobs.has(b.id)))
     .map((b) => b.id)
     .sort();
-  plan.refsToRemove = await refsPointingAt(path.join(repo, LAYOUT.refs), commit, plan.skipped);
+  plan.refsToRemove = plan.scope === 'revision' ? await refsPointingAt(path.join(repo, LAYOUT.refs), commit, plan.skipped) : [];
 
   const removedBlobStats = blobs.filter((b) => plan.blobsToRemove.includes(b.id)).map((b) => b.stat);
   plan.freedBytes =
     freedBytes([...removedBlobStats, ...deleted.files.map((f) => f.stat)]) +
     partials.filter((p) => plan.partialsToRemove.includes(p.id)).reduce((sum, p) => sum + p.stat.size, 0);
-  return { plan, repo, targets };
+  return { plan, repo, targets, moves };
 }
 
 /**
@@ -155,100 +178,6 @@ async function realCacheRoot(root: string): Promise<string | undefined> {
   if (!st?.isDirectory()) throw new MistudioError('UnsafePath', `Cache root ${root} is not a folder`, { path: root });
   if (path.parse(real).root === real) throw new MistudioError('UnsafePath', `Refusing to clean up: the cache root ${root} resolves to a filesystem root`, { path: root });
   return real;
-}
-
-async function readSnapshots(dirs: readonly string[], repoSpellings: readonly string[], skipped: string[], signal?: AbortSignal): Promise<SnapshotContent> {
-  const content: SnapshotContent = { linkedBlobs: new Set(), files: [] };
-  const visit = async (entry: string): Promise<void> => {
-    throwIfAborted(signal);
-    const st = await lstatOrUndefined(entry);
-    if (st === undefined) return;
-    if (st.isDirectory()) {
-      for (const name of await readdirOrEmpty(entry)) await visit(path.join(entry, name));
-    } else if (st.isSymbolicLink()) {
-      const target = path.resolve(path.dirname(entry), await fs.readlink(entry));
-      const blobId = path.basename(target);
-      const inBlobs = repoSpellings.some((r) => path.dirname(target) === path.join(r, LAYOUT.blobs)) && isBlobId(blobId);
-      if (inBlobs) content.linkedBlobs.add(blobId);
-      else if (!repoSpellings.some((r) => isInside(r, target))) skipped.push(`${entry} links outside the repo folder (${target}); only the link is removed`);
-    } else if (st.isFile()) {
-      content.files.push({ path: entry, stat: st });
-    }
-  };
-  for (const dir of dirs) await visit(dir);
-  return content;
-}
-
-async function readBlobs(blobsDir: string): Promise<{ blobs: BlobEntry[]; partials: BlobEntry[] }> {
-  const blobs: BlobEntry[] = [];
-  const partials: BlobEntry[] = [];
-  for (const name of await readdirOrEmpty(blobsDir)) {
-    // Only our own partials are ours to remove; other tools' stay (and keep the repo folder, which says so).
-    const partial = parsePartialName(name);
-    const partialId = partial?.owner === 'ours' ? partial.blobId : undefined;
-    if (partial !== undefined && partialId === undefined) continue;
-    if (!isBlobId(partialId ?? name)) continue;
-    const st = await lstatOrUndefined(path.join(blobsDir, name));
-    if (st === undefined || st.isDirectory()) continue;
-    (partialId === undefined ? blobs : partials).push({ id: partialId ?? name, stat: st });
-  }
-  return { blobs, partials };
-}
-
-/**
- * Which blobs the snapshot being deleted stands on: the ones its links name, the ones its real files are hard
- * links of, and for plain copies (filesystems without any links) the same-size blob with identical bytes.
- */
-async function blobsUsedBy(snapshot: SnapshotContent, blobsDir: string, blobs: readonly BlobEntry[], signal?: AbortSignal): Promise<Set<string>> {
-  const used = new Set(snapshot.linkedBlobs);
-  for (const file of snapshot.files) {
-    const sameInode = blobs.find((b) => b.stat.ino === file.stat.ino && b.stat.dev === file.stat.dev);
-    if (sameInode) {
-      used.add(sameInode.id);
-      continue;
-    }
-    for (const blob of blobs) {
-      if (used.has(blob.id) || !blob.stat.isFile() || blob.stat.size !== file.stat.size) continue;
-      if (await sameBytes(file.path, path.join(blobsDir, blob.id), signal)) {
-        used.add(blob.id);
-        break;
-      }
-    }
-  }
-  return used;
-}
-
-const COMPARE_CHUNK = 1 << 20;
-
-async function sameBytes(a: string, b: string, signal?: AbortSignal): Promise<boolean> {
-  const [fa, fb] = await Promise.all([fs.open(a, 'r'), fs.open(b, 'r')]);
-  try {
-    const bufA = Buffer.alloc(COMPARE_CHUNK);
-    const bufB = Buffer.alloc(COMPARE_CHUNK);
-    for (let position = 0; ; position += COMPARE_CHUNK) {
-      throwIfAborted(signal);
-      const [ra, rb] = await Promise.all([fa.read(bufA, 0, COMPARE_CHUNK, position), fb.read(bufB, 0, COMPARE_CHUNK, position)]);
-      if (ra.bytesRead !== rb.bytesRead || !bufA.subarray(0, ra.bytesRead).equals(bufB.subarray(0, rb.bytesRead))) return false;
-      if (ra.bytesRead === 0) return true;
-    }
-  } finally {
-    await Promise.all([fa.close(), fb.close()]);
-  }
-}
-
-/** Bytes given back when these names go: data shared by hard links is freed only once its last name is removed. */
-function freedBytes(removed: readonly Stats[]): number {
-  const byInode = new Map<string, { stat: Stats; names: number }>();
-  for (const st of removed) {
-    if (!st.isFile()) continue; // links (e.g. into the shared blob store) free nothing themselves
-    const key = `${st.dev}:${st.ino}`;
-    const entry = byInode.get(key) ?? { stat: st, names: 0 };
-    entry.names += 1;
-    byInode.set(key, entry);
-  }
-  let total = 0;
-  for (const { stat, names } of byInode.values()) if (names >= stat.nlink) total += stat.size;
-  return total;
 }
 
 async function refsPointingAt(refsDir: string, commit: string, skipped: string[]): Promise<string[]> {

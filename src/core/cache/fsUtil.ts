@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError } from '../errors';
@@ -8,6 +8,12 @@ import { LAYOUT } from './paths';
 export function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** The errno code of an error or of the one ioError wrapped. */
+export function wrappedErrnoCode(err: unknown): string | undefined {
+  // A MistudioError's own `code` is ours ('Io'), not an errno.
+  return errnoCode(err instanceof MistudioError ? err.cause : err);
 }
 
 export async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
@@ -120,4 +126,35 @@ export function ioError(message: string, err: unknown, p?: string): MistudioErro
   if (code === 'ENOSPC' || code === 'EDQUOT') return new MistudioError('NoSpace', `${message}: the disk is full`, details, { cause: err });
   const reason = code ?? (err instanceof Error ? err.message.split('\n')[0] : String(err));
   return new MistudioError('Io', `${message} (${reason})`, details, { cause: err });
+}
+
+/**
+ * The bytes of a regular file of at most `maxBytes`, for files others may have written (tree listings, holder
+ * records): undefined when absent, a symlink (never followed where the OS can refuse it), not a file, or too big.
+ */
+export async function readBoundedFile(p: string, maxBytes: number): Promise<Buffer | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(p, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EISDIR' || code === 'EMLINK') return undefined;
+    throw ioError(`Cannot read ${p}`, err, p);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    const data = Buffer.alloc(st.size);
+    let filled = 0;
+    while (filled < data.length) {
+      const { bytesRead } = await handle.read(data, filled, data.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return data.subarray(0, filled);
+  } catch (err) {
+    throw ioError(`Cannot read ${p}`, err, p);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }

@@ -124,6 +124,29 @@ export class HfCache {
     return repo;
   }
 
+  /**
+   * `<repo folder>/<segments>` for the folders beside blobs/ that we read and write (trees/, .mistudio-holders/):
+   * refused when a parent on the way is a symlink or a file, so a planted link cannot redirect what we write or read.
+   */
+  repoSubPath(ref: RepoRef, ...segments: string[]): string {
+    const repo = this.repoDir(ref);
+    const target = path.join(repo, ...segments);
+    if (segments.length === 0 || !isStrictlyInside(repo, target)) throw new MistudioError('UnsafePath', `Refusing ${target}: outside ${repo}`);
+    this.assertNoSymlinkedParents(ref, target, false);
+    return target;
+  }
+
+  /**
+   * Creates such a folder, and the repo's blobs/, snapshots/ and refs/ first, so no scanner ever sees a repo without
+   * them. Remembered like every folder: a writer that finds it gone (ENOENT) calls forgetDirectories and comes back.
+   */
+  async ensureRepoSubfolder(ref: RepoRef, ...segments: string[]): Promise<string> {
+    const dir = this.repoSubPath(ref, ...segments);
+    await this.ensureRepoLayout(ref);
+    await this.ensureDir(ref, dir);
+    return dir;
+  }
+
   /** A regular file under the blob's name (of any size; see blobState for whether to trust it). */
   async hasBlob(ref: RepoRef, blobId: string): Promise<boolean> {
     return (await lstatOrUndefined(this.blobPath(ref, blobId)))?.isFile() ?? false;

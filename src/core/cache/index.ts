@@ -11,3 +11,7 @@ export { planRevisionDelete } from './cleanupPlan';
 export type { CleanupPlan, CleanupOptions } from './cleanupPlan';
 export { freeSpace } from './freeSpace';
 export { readCachedSnapshot, type CachedSnapshot, type CachedSnapshotFile } from './snapshotListing';
+export { ensureTreeCache, readTreeCache, serializeTreeCache, treeCachePath, TREE_FORMAT_VERSION } from './treeCache';
+export type { TreeEntry, TreeListing } from './treeCache';
+export { Holders, catalogKeyOf, entryKeyOf } from './holders';
+export type { HolderRecord, HolderScan } from './holders';

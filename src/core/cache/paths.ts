@@ -161,6 +161,15 @@ export const LAYOUT = {
   locks: '.locks',
   /** Snapshots being deleted are moved here first; same depth as snapshots/, so their relative links still resolve. */
   trash: '.mistudio-deleting',
+  /**
+   * Suffix of a trash folder that holds only some links of a snapshot (a delete that keeps other holders' files): its
+   * interrupted run finishes by removing what was moved aside, never the snapshot the links came from.
+   */
+  partialTrashSuffix: '.paths',
+  /** huggingface_hub's (1.26+) tree listing of a commit: trees/<commit>.json, which its offline completeness check reads. */
+  trees: 'trees',
+  /** Who still holds a revision: .mistudio-holders/<commit>/<catalog key>.<entry key>.json, one per catalog entry. */
+  holders: '.mistudio-holders',
   /** Prefix of our temp files, kept directly in the repo folder where no scanner or loader looks. */
   tempPrefix: '.mistudio-',
   tempSuffix: '.tmp',

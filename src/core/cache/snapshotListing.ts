@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isCommitSha, type RepoRef } from '../repo';
 import type { HfCache } from './hfCache';
 import { LAYOUT } from './paths';
+import { readTreeCache } from './treeCache';
 
 /** A file of a cached snapshot, described the way a Hub listing describes it. */
 export interface CachedSnapshotFile {
@@ -24,13 +25,16 @@ const SHA1 = /^[0-9a-f]{40}$/;
 
 /**
  * What the cache holds for `revision` without asking the Hub (offline mode): the commit from refs/ (or the revision
- * itself when it is a commit with a snapshot), and every snapshot file that links to an intact blob. The blob name is
- * the id: 64 hex is an LFS sha256, 40 hex a git sha1 — the same rule huggingface_hub's cache follows.
+ * itself when it is a commit with a snapshot), and every snapshot file that links to a blob. Each is described by the
+ * commit's tree listing (trees/<commit>.json) when there is one, so a truncated or swapped blob shows as not matching
+ * what the Hub listed; without one, by the blob itself: its name is the id (64 hex an LFS sha256, 40 hex a git sha1 —
+ * the same rule huggingface_hub's cache follows) and its size the size.
  */
 export async function readCachedSnapshot(cache: HfCache, ref: RepoRef, revision: string): Promise<CachedSnapshot | undefined> {
   const commit = isCommitSha(revision) ? revision : await readRef(cache, ref, revision);
   if (!commit) return undefined;
   const root = cache.snapshotDir(ref, commit);
+  const listing = await readTreeCache(cache, ref, commit).catch(() => undefined);
   const blobs = path.join(cache.repoDir(ref), LAYOUT.blobs);
   const files: CachedSnapshotFile[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
@@ -49,6 +53,12 @@ export async function readCachedSnapshot(cache: HfCache, ref: RepoRef, revision:
       if (path.resolve(dir, target) !== path.join(blobs, blobId)) continue;
       const stat = await fs.lstat(path.join(blobs, blobId)).catch(() => undefined);
       if (!stat?.isFile()) continue;
+      if (listing !== undefined) {
+        // A link the commit does not list is not one of its files.
+        const listed = listing.get(rel);
+        if (listed) files.push({ path: rel, size: listed.lfs?.size ?? listed.size, oid: listed.blobId, ...(listed.lfs ? { lfs: listed.lfs } : {}) });
+        continue;
+      }
       if (SHA256.test(blobId)) files.push({ path: rel, size: stat.size, oid: lfsPointerOid(blobId, stat.size), lfs: { sha256: blobId, size: stat.size } });
       else if (SHA1.test(blobId)) files.push({ path: rel, size: stat.size, oid: blobId });
     }

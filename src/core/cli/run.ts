@@ -7,7 +7,7 @@ import { isOfflineEnv, resolveEndpoint, resolveToken } from '../hub';
 import { formatBytes } from '../progress';
 import { validateRepoId, validateRevision } from '../repo';
 import { openStudio } from '../studio';
-import type { StudioApi, StudioOptions } from '../studioTypes';
+import type { RevisionHolder, StudioApi, StudioOptions } from '../studioTypes';
 import { parseCommand, USAGE, type CommonOptions, type ParsedCommand } from './args';
 import { entryJson, progressLine, table } from './output';
 
@@ -197,10 +197,20 @@ async function remove(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 
     throw new MistudioError('InvalidInput', `${what} ${repoId}${revision ? `@${revision}` : ''} is not in the catalog (see mistudio list${cmd.kind === 'model' ? '; add --dataset for datasets' : ''})`);
   }
   let freed = 0;
-  for (const entry of entries) freed += (await studio.delete(entry.id)).freedBytesEstimate;
+  const heldBy = new Map<string, RevisionHolder>();
+  for (const entry of entries) {
+    const result = await studio.delete(entry.id);
+    freed += result.freedBytesEstimate;
+    for (const h of result.heldBy) heldBy.set(`${h.catalog ?? ''}\0${h.revision}`, h);
+  }
   await studio.whenIdle();
-  if (cmd.json) io.stdout.write(`${JSON.stringify({ removed: entries.map(entryJson), freedBytes: freed }, null, 2)}\n`);
-  else io.stderr.write(`Removed ${entries.map((e) => `${e.repoId}@${e.revision}`).join(', ')}; freed ${formatBytes(freed)}\n`);
+  const holders = [...heldBy.values()];
+  if (cmd.json) io.stdout.write(`${JSON.stringify({ removed: entries.map(entryJson), freedBytes: freed, heldBy: holders }, null, 2)}\n`);
+  else {
+    io.stderr.write(`Removed ${entries.map((e) => `${e.repoId}@${e.revision}`).join(', ')}; freed ${formatBytes(freed)}\n`);
+    // Why less was freed than the files take: someone else still holds them.
+    for (const h of holders) io.stderr.write(`  files kept for ${h.catalog ?? 'another entry of this catalog'} (${h.revision})\n`);
+  }
   return EXIT.ok;
 }
 

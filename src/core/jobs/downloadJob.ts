@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import type { BlobLock, HfCache } from '../cache';
+import { ensureTreeCache, type BlobLock, type HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
 import { MistudioError, describeError, isCancellation, isMistudioError, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
@@ -9,7 +9,7 @@ import { repoUrl, type RepoRef } from '../repo';
 import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
 import type { DownloadPlan, Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
 import { forEachConcurrently } from './limiter';
-import { planDownload } from './plan';
+import { planDownload, treeListingOf } from './plan';
 
 export interface DownloadJobDeps {
   readonly catalog: Catalog;
@@ -28,6 +28,11 @@ export interface DownloadJobDeps {
    * (its `.locks/<repo>/<blob>.lock`).
    */
   readonly withBlobLock: BlobLock;
+  /**
+   * Records that this entry holds these files of the commit (cache/holders.ts), so a delete in another catalog keeps
+   * them; called before the first link and again once the entry is ready.
+   */
+  readonly holdFiles: (ref: RepoRef, commit: string, entry: { readonly revision: string; readonly paths: readonly string[] }) => Promise<void>;
   /** Called once the byte total is known, so the shell can show live progress. */
   readonly onTracker: (tracker: ProgressTracker) => void;
 }
@@ -114,6 +119,13 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   const tracker = new ProgressTracker({ totalBytes: plan.totalBytes, initialBytes: alreadyOnDisk });
   deps.onTracker(tracker);
   await cache.ensureRepoLayout(ref);
+  const holding = { revision: entry.revision, paths: plan.files.map((f) => f.path) };
+  await deps.holdFiles(ref, plan.commit, holding);
+  // huggingface_hub's listing of the commit, as it writes it once listed: its offline check then sees an include-
+  // filtered or unfinished snapshot as incomplete. Offline our plan lists only what is cached, so nothing is written.
+  if (!deps.hub.offline) {
+    await ensureTreeCache(cache, ref, plan.commit, treeListingOf(plan.allFiles)).catch((err: unknown) => logger.warn(`Tree listing of ${entry.repoId}: ${describeError(err)}`));
+  }
 
   // Files verified since the last write: recorded with the byte count, in one transaction about once a second, not
   // one per file. Losing them to a crash costs nothing: their blobs are in place, and the next plan finds them.
@@ -182,6 +194,7 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   // entry vouches for them.
   await cache.syncDirectories(ref);
   if (entry.revision !== plan.commit) await cache.writeRef(ref, entry.revision, plan.commit);
+  await deps.holdFiles(ref, plan.commit, holding);
   const meta = await metadata;
   tracker.complete();
   entry = catalog.updateEntry(entryId, {

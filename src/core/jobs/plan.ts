@@ -1,4 +1,4 @@
-import { freeSpace, readCachedSnapshot, safeRepoPath, type HfCache } from '../cache';
+import { freeSpace, readCachedSnapshot, safeRepoPath, type HfCache, type TreeListing } from '../cache';
 import { echo } from '../echo';
 import { MistudioError, isMistudioError } from '../errors';
 import type { HubClient, RepoFile, RepoInfo } from '../hub';
@@ -8,6 +8,11 @@ import type { DownloadPlan, DownloadRequest, PlannedFile } from '../studioTypes'
 
 export function blobIdOf(file: RepoFile): string {
   return file.lfs ? file.lfs.sha256 : file.oid;
+}
+
+/** The Hub listing of a commit as huggingface_hub's tree cache keeps it (trees/<commit>.json). */
+export function treeListingOf(files: readonly PlannedFile[]): TreeListing {
+  return new Map(files.map((f) => [f.path, { size: f.size, blobId: f.gitOid, ...(f.lfs ? { lfs: { sha256: f.blobId, size: f.size } } : {}) }]));
 }
 
 /** Validates a request once, at the boundary, so everything below can trust repo id, revision and patterns. */

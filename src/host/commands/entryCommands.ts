@@ -3,9 +3,10 @@ import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { formatBytes } from '../../core/progress';
 import { repoUrl } from '../../core/repo';
-import type { StudioApi } from '../../core/studioTypes';
+import type { DeleteEstimate, StudioApi } from '../../core/studioTypes';
 import { entryCapabilities, type Capability } from '../capabilities';
 import { entryIdsFromArgs, fileArg, parseDeleteOptions } from '../commandArgs';
+import { deleteConfirmation } from '../deleteConfirmation';
 import { STATUS_ICONS } from '../entryView';
 import { pythonSnippet } from '../pythonSnippet';
 import type { CommandContext } from './context';
@@ -112,17 +113,10 @@ export async function deleteEntries(ctx: CommandContext, args: readonly unknown[
   if (!found) return;
   const { studio, entries } = found;
   if (parseDeleteOptions(args).confirm) {
-    const estimates = await Promise.all(entries.map((e) => studio.estimateDelete(e.id).catch(() => 0)));
-    const freed = estimates.reduce((a, b) => a + b, 0);
+    const estimates = await Promise.all(entries.map((e) => studio.estimateDelete(e.id).catch((): DeleteEstimate => ({ freedBytes: 0, heldBy: [] }))));
     const what = entries.length === 1 ? label(entries[0]!) : `${entries.length} entries`;
-    const choice = await vscode.window.showWarningMessage(
-      `Delete ${what} from the Hugging Face cache?`,
-      {
-        modal: true,
-        detail: `This frees about ${formatBytes(freed)} in ${studio.cacheRoot}. Files that other revisions or entries still use are kept. Python code that loads ${entries.length === 1 ? 'it' : 'them'} will download again.`,
-      },
-      'Delete',
-    );
+    const { message, detail } = deleteConfirmation(what, estimates, studio.cacheRoot);
+    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Delete');
     if (choice !== 'Delete') return;
   }
   let freed = 0;

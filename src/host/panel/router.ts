@@ -2,7 +2,7 @@ import { resolveCacheRoot } from '../../core/cache/paths';
 import type { CatalogEntry } from '../../core/catalog/types';
 import { MistudioError, describeError, isCancellation, isMistudioError } from '../../core/errors';
 import { repoUrl, validateRepoId, validateRevision, type RepoKind } from '../../core/repo';
-import type { StudioApi } from '../../core/studioTypes';
+import type { DeleteEstimate, StudioApi } from '../../core/studioTypes';
 import {
   PROTOCOL_VERSION,
   parseWebviewMessage,
@@ -21,7 +21,8 @@ import { pythonSnippet } from '../pythonSnippet';
 /** The VS Code UI the panel's actions need, behind an interface so the router is tested without VS Code. */
 export interface PanelUi {
   /** A modal confirmation naming what will be freed; true to go ahead. */
-  confirmDelete(entry: EntryRow, freedBytes: number): Promise<boolean>;
+  /** The modal confirmation, naming what the delete frees and who keeps files of it in place. */
+  confirmDelete(entry: EntryRow, estimate: DeleteEstimate): Promise<boolean>;
   revealFolder(path: string): Promise<void>;
   copyText(text: string, what: string): Promise<void>;
   openExternal(url: string): Promise<void>;
@@ -240,8 +241,8 @@ export class PanelRouter {
         await studio.resume(entry.id);
         return { done: true };
       case 'delete': {
-        const freed = await studio.estimateDelete(entry.id);
-        if (!(await this.deps.ui.confirmDelete(toEntryRow(entry), freed))) return { done: false };
+        const estimate = await studio.estimateDelete(entry.id);
+        if (!(await this.deps.ui.confirmDelete(toEntryRow(entry), estimate))) return { done: false };
         await studio.delete(entry.id);
         return { done: true };
       }

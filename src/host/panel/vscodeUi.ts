@@ -1,20 +1,15 @@
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/progress';
+import type { DeleteEstimate } from '../../core/studioTypes';
+import { deleteConfirmation } from '../deleteConfirmation';
 import type { EntryRow } from '../../shared/protocol';
 import type { PanelUi } from './router';
 
 /** The panel's actions that need VS Code's own UI: dialogs, the clipboard, the OS and the browser. */
 export const vscodePanelUi: PanelUi = {
-  async confirmDelete(entry: EntryRow, freedBytes: number): Promise<boolean> {
+  async confirmDelete(entry: EntryRow, estimate: DeleteEstimate): Promise<boolean> {
     const what = entry.kind === 'model' ? 'model' : 'dataset';
-    const choice = await vscode.window.showWarningMessage(
-      `Delete the ${what} ${entry.repoId}@${entry.revision}?`,
-      {
-        modal: true,
-        detail: `This frees about ${formatBytes(freedBytes)} in the Hugging Face cache. Files that other revisions or repos share stay.`,
-      },
-      'Delete',
-    );
+    const { message, detail } = deleteConfirmation(`the ${what} ${entry.repoId}@${entry.revision}`, [estimate], 'the Hugging Face cache');
+    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Delete');
     return choice === 'Delete';
   },
 

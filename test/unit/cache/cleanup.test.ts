@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deleteRevision, finishInterruptedDeletes, planRevisionDelete } from '../../../src/core/cache/cleanup';
+import { deleteRevision, finishInterruptedDeletes, planRevisionDelete, type CleanupOptions } from '../../../src/core/cache/cleanup';
 import { HfCache } from '../../../src/core/cache/hfCache';
 import { scanCache } from '../../../src/core/cache/scan';
 import { isMistudioError } from '../../../src/core/errors';
@@ -188,7 +188,8 @@ describe('deleteRevision is restartable', () => {
   let root: string;
   afterEach(() => removeDir(root));
 
-  const scenarios: Array<{ name: string; build: (cache: HfCache) => Promise<void>; commit: string; check: (cache: HfCache) => void }> = [
+  const FOREIGN = { path: 'extra/by-another-tool.txt', content: 'not the entry\'s' };
+  const scenarios: Array<{ name: string; build: (cache: HfCache) => Promise<void>; commit: string; check: (cache: HfCache) => void; options?: CleanupOptions }> = [
     {
       name: 'one of two revisions',
       build: twoRevisions,
@@ -205,9 +206,23 @@ describe('deleteRevision is restartable', () => {
       commit: COMMIT_A,
       check: () => undefined,
     },
+    {
+      name: 'an entry\'s own files of a snapshot another tool also wrote into',
+      build: async (cache) => {
+        await twoRevisions(cache);
+        await addRevision(cache, MODEL, COMMIT_A, [FOREIGN]);
+      },
+      commit: COMMIT_A,
+      options: { ownPaths: [SHARED.path, ONLY_A.path, ONLY_A_NESTED.path], heldPaths: new Set([ONLY_A_NESTED.path]) },
+      check: (cache) => {
+        expectBReadable(cache);
+        expect(readSnapshot(cache, MODEL, COMMIT_A, [FOREIGN.path, ONLY_A_NESTED.path])).toEqual({ [FOREIGN.path]: FOREIGN.content, [ONLY_A_NESTED.path]: ONLY_A_NESTED.content });
+      },
+    },
   ];
 
-  it.each(scenarios)('deleting $name: a crash at any step, then a re-run, ends where an uninterrupted run ends', async ({ build, commit, check }) => {
+  it.each(scenarios)('deleting $name: a crash at any step, then a re-run, ends where an uninterrupted run ends', async ({ build, commit, check, options: scope }) => {
+    const options: CleanupOptions = { removePartials: true, ...scope };
     root = makeTempDir();
     const setUp = async (cache: HfCache): Promise<void> => {
       await build(cache);
@@ -216,7 +231,7 @@ describe('deleteRevision is restartable', () => {
     };
     const reference = new HfCache(path.join(root, 'reference'));
     await setUp(reference);
-    await deleteRevision(reference, MODEL, commit, undefined, { removePartials: true });
+    await deleteRevision(reference, MODEL, commit, undefined, options);
     const expected = tree(reference.root);
 
     let completedWithoutCrash = false;
@@ -224,7 +239,7 @@ describe('deleteRevision is restartable', () => {
     for (let step = 0; step < 500 && !completedWithoutCrash; step++) {
       const cache = new HfCache(path.join(root, `run-${step}`));
       await setUp(cache);
-      const err = await caught(deleteRevision(cache, MODEL, commit, abortAfter(step), { removePartials: true }));
+      const err = await caught(deleteRevision(cache, MODEL, commit, abortAfter(step), options));
       if (err === undefined) completedWithoutCrash = true;
       else {
         crashes++;
@@ -236,7 +251,7 @@ describe('deleteRevision is restartable', () => {
       const midway = await scanCache(cache.root);
       expect(midway.warnings.filter((w) => !w.startsWith('Interrupted delete')), `step ${step}`).toEqual([]);
 
-      await deleteRevision(cache, MODEL, commit, undefined, { removePartials: true });
+      await deleteRevision(cache, MODEL, commit, undefined, options);
       expect(tree(cache.root), `step ${step}`).toEqual(expected);
       removeDir(cache.root);
     }

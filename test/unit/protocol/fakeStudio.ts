@@ -96,9 +96,9 @@ export async function createFakeStudio(): Promise<FakeStudio> {
       calls.push(`delete:${id}`);
       require(id);
       catalog.removeEntry(id);
-      return { freedBytesEstimate: 123, cleanupJobId: 'job-1' };
+      return { freedBytesEstimate: 123, heldBy: [], cleanupJobId: 'job-1' };
     }),
-    estimateDelete: vi.fn(async (id: string) => require(id).bytesTotal),
+    estimateDelete: vi.fn(async (id: string) => ({ freedBytes: require(id).bytesTotal, heldBy: [] })),
     progressOf: (id: string) => progress.get(id),
     files: (id: string) => catalog.getFiles(id),
     searchHub: vi.fn(async (kind, query, _options, signal) => {

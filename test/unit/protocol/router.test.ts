@@ -283,13 +283,23 @@ describe('PanelRouter: entry actions', () => {
     const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'ready', bytesTotal: 5_000_000_000 }]);
     h.ui.confirmDelete.mockResolvedValueOnce(false);
     expect(ok(await h.call('entryAction', { entryId: id as string, action: 'delete' }))).toEqual({ done: false });
-    expect(h.ui.confirmDelete).toHaveBeenCalledWith(expect.objectContaining({ repoId: 'org/alpha' }), 5_000_000_000);
+    expect(h.ui.confirmDelete).toHaveBeenCalledWith(expect.objectContaining({ repoId: 'org/alpha' }), { freedBytes: 5_000_000_000, heldBy: [] });
     expect(h.studio.catalog.getEntry(id as string)).toBeDefined();
     expect(h.studio.calls).not.toContain(`delete:${id}`);
 
     expect(ok(await h.call('entryAction', { entryId: id as string, action: 'delete' }))).toEqual({ done: true });
     expect(h.studio.calls).toContain(`delete:${id}`);
     expect(h.studio.catalog.getEntry(id as string)).toBeUndefined();
+  });
+
+  it('hands the confirmation the engine\'s whole estimate, holders of the files included', async () => {
+    const h = await setup();
+    const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'ready', bytesTotal: 10 }]);
+    const estimate = { freedBytes: 0, heldBy: [{ catalog: '/other/catalog.sqlite', revision: 'main' }] };
+    vi.mocked(h.studio.estimateDelete).mockResolvedValueOnce(estimate);
+    h.ui.confirmDelete.mockResolvedValueOnce(false);
+    expect(ok(await h.call('entryAction', { entryId: id as string, action: 'delete' }))).toEqual({ done: false });
+    expect(h.ui.confirmDelete).toHaveBeenCalledWith(expect.objectContaining({ repoId: 'org/alpha' }), estimate);
   });
 
   it('runs cancel, pause, resume and retry against the engine', async () => {

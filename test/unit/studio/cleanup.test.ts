@@ -39,7 +39,7 @@ describe('Studio delete and background cleanup', () => {
     const onlyV1Bytes = repo.commits[0]!.files.filter((f) => onlyV1.includes(expectedBlobId(f))).reduce((s, f) => s + contentOf(f).length, 0);
 
     const estimate = await studio.estimateDelete(v1.id);
-    expect(estimate).toBe(onlyV1Bytes);
+    expect(estimate).toEqual({ freedBytes: onlyV1Bytes, heldBy: [] });
 
     // At the moment cleanup starts, the job is already on disk and no file has been touched yet.
     const image = path.join(env.dir, 'at-cleanup-start.sqlite');
@@ -93,7 +93,7 @@ describe('Studio delete and background cleanup', () => {
     const byBranch = await studio.whenSettled((await studio.enqueue({ kind: 'model', repoId: SAE })).id);
     const byCommit = await studio.whenSettled((await studio.enqueue({ kind: 'model', repoId: SAE, revision: commit })).id);
     expect(byCommit.snapshotPath).toBe(byBranch.snapshotPath);
-    expect(await studio.estimateDelete(byBranch.id)).toBe(0);
+    expect(await studio.estimateDelete(byBranch.id)).toEqual({ freedBytes: 0, heldBy: [{ catalog: null, revision: commit }] });
     await studio.delete(byBranch.id);
     await studio.whenIdle();
     for (const f of demoRepo(SAE).commits[1]!.files) expect(fs.existsSync(path.join(byCommit.snapshotPath!, f.path)), f.path).toBe(true);

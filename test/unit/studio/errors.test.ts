@@ -175,6 +175,7 @@ describe('Studio errors', () => {
           downloadFile,
           freeSpace: async () => 1000,
           withBlobLock: (_ref, _blob, task) => task(),
+          holdFiles: async () => undefined,
           onTracker: () => undefined,
         },
         entry.id,

@@ -62,8 +62,10 @@ describe('Studio downloads into the Hugging Face cache layout', () => {
     expect(blobs).toEqual([...new Set(repo.commits[0]!.files.map(expectedBlobId))].sort());
     expect(blobs.some((b) => b.length === 64) && blobs.some((b) => b.length === 40)).toBe(true);
     expect(fs.readFileSync(path.join(folder, 'refs', 'main'), 'utf8')).toBe(commit);
-    // No leftovers: no partials, locks or temp files in the repo folder.
-    expect(listTree(folder).filter((p) => !p.startsWith('snapshots/') && !p.startsWith('blobs/') && !p.startsWith('refs/'))).toEqual([]);
+    // No leftovers: no partials, locks or temp files in the repo folder; only huggingface_hub's tree listing and our
+    // holder record beside the layout.
+    const others = listTree(folder).filter((p) => !p.startsWith('snapshots/') && !p.startsWith('blobs/') && !p.startsWith('refs/'));
+    expect(others.map((p) => p.replace(/[0-9a-f]{16}\.[0-9a-f]{16}\.json$/, '<record>'))).toEqual([`.mistudio-holders/${commit}/<record>`, `trees/${commit}.json`]);
     expect(blobs.filter((b) => b.endsWith('.incomplete'))).toEqual([]);
 
     const total = repo.commits[0]!.files.reduce((s, f) => s + contentOf(f).length, 0);

@@ -6,11 +6,13 @@ import { bigRepo, fileOf, repoFolder, startEnv, type StudioEnv } from './helpers
 
 const cached = bigRepo('test/offline-cached', 64 * 1024, 31);
 const uncached = bigRepo('test/offline-uncached', 64 * 1024, 32);
+// Above the size up to which a reused blob is re-hashed: only its listed size can tell it is short.
+const large = bigRepo('test/offline-large', 2 * 1024 * 1024 + 17, 33);
 
 describe('offline mode (HF_HUB_OFFLINE)', () => {
   let env: StudioEnv;
   beforeEach(async () => {
-    env = await startEnv({ hub: { repos: [cached, uncached] } });
+    env = await startEnv({ hub: { repos: [cached, uncached, large] } });
     const first = await env.studio.enqueue({ kind: 'model', repoId: cached.id });
     expect((await env.studio.whenSettled(first.id)).status).toBe('ready');
   });
@@ -57,6 +59,25 @@ describe('offline mode (HF_HUB_OFFLINE)', () => {
     expect(done.status).toBe('error');
     expect(done.errorCode).toBe('Offline');
     expect(done.errorMessage).toMatch(/Offline mode .* not fetching weights\.bin of test\/offline-cached/);
+    expect(env.hub.requests.length).toBe(before);
+  });
+
+  it('with trees/<commit>.json, a truncated large blob is not accepted as ready offline', async () => {
+    const online = await env.studio.whenSettled((await env.studio.enqueue({ kind: 'model', repoId: large.id })).id);
+    expect(online.status).toBe('ready');
+    const folder = repoFolder(env.cacheRoot, 'model', large.id);
+    expect(fs.existsSync(path.join(folder, 'trees', `${online.commit}.json`))).toBe(true);
+    const weights = env.studio.files(online.id).find((f) => f.path === 'weights.bin')!;
+    fs.truncateSync(path.join(folder, 'blobs', weights.blobId), 1024 * 1024);
+
+    const studio = await env.reopen({ offline: true });
+    const before = env.hub.requests.length;
+    const plan = await studio.plan({ kind: 'model', repoId: large.id });
+    expect(plan.files.find((f) => f.path === 'weights.bin')).toMatchObject({ size: fileOf(large, 'weights.bin').length, cached: false });
+    const entry = await studio.enqueue({ kind: 'model', repoId: large.id, revision: online.commit! });
+    const done = await studio.whenSettled(entry.id);
+    expect(done.status).toBe('error');
+    expect(done.errorCode).toBe('Offline');
     expect(env.hub.requests.length).toBe(before);
   });
 });

@@ -4,6 +4,7 @@ import { copyCatalog } from '../support/catalogCopy';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../../src/core/catalog';
+import { catalogKeyOf } from '../../../src/core/cache/holders';
 import { cleanupPayload } from '../../../src/core/jobs/cleanupJob';
 import { bigRepo, cdnBytes, demoRepo, expectedBlobId, fileOf, listTree, repoFolder, sha256Hex, startEnv, waitForProgress, wasmPath, type StudioEnv } from './helpers';
 
@@ -114,12 +115,21 @@ describe('Studio reconcile at start', () => {
     const v1Commit = hub.commitSha('model', SAE, 'v1.0');
 
     // The state a crash right after delete() persisted its job leaves: the row gone, the job pending, no file touched.
+    const files = studio.files(v1.id);
     const job = studio.catalog.transaction(() => {
       studio.catalog.removeEntry(v1.id);
       return studio.catalog.addJob({
         type: 'cleanup',
         entryId: null,
-        payload: cleanupPayload({ kind: 'model', repoId: SAE, revision: 'v1.0', commit: v1Commit, blobIds: studio.files(v1.id).map((f) => f.blobId) }),
+        payload: cleanupPayload({
+          kind: 'model',
+          repoId: SAE,
+          revision: 'v1.0',
+          commit: v1Commit,
+          blobIds: files.map((f) => f.blobId),
+          paths: files.map((f) => f.path),
+          catalogKey: catalogKeyOf(env.catalogFile),
+        }),
       });
     });
     // ... and the first step of the cleanup done (refs go first).
