@@ -5,7 +5,17 @@ import * as vscode from 'vscode';
 import type { StudioApi } from '../../../src/core/studioTypes';
 import type { MistudioApi } from '../../../src/extension';
 import type { FakeHub } from '../../fake-hub/index';
-import { activateApi, BIG_MODEL, bigModel, EXTENSION_ID, rowFor, rows, setSetting, startHub, waitFor } from './host-helpers';
+import type { FakeRepo } from '../../fake-hub/index';
+import { seededBytes } from '../../fake-hub/safetensors';
+import { activateApi, EXTENSION_ID, rowFor, rows, setSetting, startHub, waitFor } from './host-helpers';
+
+/** Its own repo: other suites' downloads (across reloads and kills) must not meet this one's. */
+const SHARED_MODEL = 'mistudio-test/shared-model';
+const sharedModel: FakeRepo = {
+  kind: 'model',
+  id: SHARED_MODEL,
+  commits: [{ files: [{ path: 'config.json', content: '{"model_type": "gpt2"}\n' }, { path: 'model.safetensors', content: seededBytes(16 * 1024 * 1024, 7), lfs: true }] }],
+};
 
 /**
  * The window and the `mistudio` CLI on one catalog file: what the CLI does shows in the window's views as it happens.
@@ -19,7 +29,7 @@ describe('one catalog shared by the window and the CLI', function () {
   before(async () => {
     api = await activateApi();
     // Slow enough that the CLI's download is seen in progress: 16 MB at 256 KB/s per connection.
-    hub = await startHub({ extra: [bigModel(16)], cdnBytesPerSecondPerConnection: 256 * 1024 });
+    hub = await startHub({ extra: [sharedModel], cdnBytesPerSecondPerConnection: 256 * 1024 });
     studio = await api.studio();
   });
   after(async () => {
@@ -42,8 +52,8 @@ describe('one catalog shared by the window and the CLI', function () {
   }
 
   it('a CLI download into the window’s catalog appears in the Models view with live progress, then ready', async () => {
-    const run = mistudio(['download', BIG_MODEL]);
-    const entry = await waitFor('the CLI’s entry in the window’s catalog', () => studio.catalog.findEntry('model', BIG_MODEL));
+    const run = mistudio(['download', SHARED_MODEL]);
+    const entry = await waitFor('the CLI’s entry in the window’s catalog', () => studio.catalog.findEntry('model', SHARED_MODEL));
     const descriptions = new Set<string>();
     await waitFor('two different progress readings in the tree', async () => {
       const row = rowFor(await rows('model'), entry.id);
@@ -59,13 +69,13 @@ describe('one catalog shared by the window and the CLI', function () {
       const r = rowFor(await rows('model'), entry.id);
       return r?.icon === 'pass-filled' ? r : undefined;
     });
-    assert.equal(row.label, 'big-model');
+    assert.equal(row.label, 'shared-model');
   });
 
   it('a delete in another process takes the entry out of the window’s views', async () => {
-    const entry = studio.catalog.findEntry('model', BIG_MODEL);
+    const entry = studio.catalog.findEntry('model', SHARED_MODEL);
     assert.ok(entry, 'the entry from the previous test');
-    const result = await mistudio(['rm', BIG_MODEL]).done;
+    const result = await mistudio(['rm', SHARED_MODEL]).done;
     assert.equal(result.code, 0, result.stderr);
     await waitFor('the row to leave the Models view', async () => (rowFor(await rows('model'), entry.id) ? undefined : true), 10_000);
     assert.equal(studio.catalog.getEntry(entry.id), undefined);
