@@ -150,7 +150,7 @@ describe('Studio panel in the browser', function () {
     await dialog.waitFor({ state: 'visible', timeout: 30_000 });
     const text = await dialog.innerText();
     assert.match(text, /Delete the model mistudio-demo\/tiny-gpt2@main\?/);
-    assert.match(text, /frees about [\d.]+ [kM]?B/);
+    assert.match(text, /Frees [\d.]+ [kM]?B in /);
     await session.workbench.screenshot('panel-delete-confirm');
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await row(panel, GPT2).waitFor({ state: 'detached', timeout: 30_000 });
