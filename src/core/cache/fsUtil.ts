@@ -132,6 +132,17 @@ export function ioError(message: string, err: unknown, p?: string): MistudioErro
  * The bytes of a regular file of at most `maxBytes`, for files others may have written (tree listings, holder
  * records): undefined when absent, a symlink (never followed where the OS can refuse it), not a file, or too big.
  */
+/** The file's JSON, or undefined when it is missing, not a regular file, larger than maxBytes or not JSON. */
+export async function readBoundedJson(p: string, maxBytes: number): Promise<unknown> {
+  const bytes = await readBoundedFile(p, maxBytes);
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readBoundedFile(p: string, maxBytes: number): Promise<Buffer | undefined> {
   let handle: fs.FileHandle;
   try {

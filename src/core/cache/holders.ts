@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { validateRevision, type RepoKind, type RepoRef } from '../repo';
 import type { HfCache } from './hfCache';
-import { errnoCode, readBoundedFile, wrappedErrnoCode, readdirOrEmpty, rmdirIfEmpty, unlinkIfPresent, writeFileAtomic } from './fsUtil';
+import { errnoCode, readBoundedJson, wrappedErrnoCode, readdirOrEmpty, rmdirIfEmpty, unlinkIfPresent, writeFileAtomic } from './fsUtil';
 import { LAYOUT, safeRepoPath, validateCommit } from './paths';
 
 /**
@@ -165,14 +165,7 @@ export class Holders {
   private async readRecord(ref: RepoRef, commit: string, file: string): Promise<HolderRecord | undefined> {
     const keys = RECORD_NAME.exec(path.basename(file));
     if (keys === null) return undefined;
-    const bytes = await readBoundedFile(file, MAX_RECORD_BYTES);
-    if (bytes === undefined) return undefined;
-    let data: unknown;
-    try {
-      data = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      return undefined;
-    }
+    const data = await readBoundedJson(file, MAX_RECORD_BYTES);
     const record = parseRecord(data);
     const matches =
       record !== undefined &&

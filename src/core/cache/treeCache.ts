@@ -1,6 +1,6 @@
 import type { RepoRef } from '../repo';
 import type { HfCache } from './hfCache';
-import { readBoundedFile, wrappedErrnoCode, writeFileAtomic } from './fsUtil';
+import { readBoundedJson, wrappedErrnoCode, writeFileAtomic } from './fsUtil';
 import { LAYOUT, safeRepoPath, validateCommit } from './paths';
 
 /**
@@ -36,14 +36,7 @@ export function treeCachePath(cache: HfCache, ref: RepoRef, commit: string): str
  * Entries whose path the cache could never hold are left out: nothing is ever looked up under them.
  */
 export async function readTreeCache(cache: HfCache, ref: RepoRef, commit: string): Promise<TreeListing | undefined> {
-  const bytes = await readBoundedFile(treeCachePath(cache, ref, commit), MAX_TREE_BYTES);
-  if (bytes === undefined) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const data = await readBoundedJson(treeCachePath(cache, ref, commit), MAX_TREE_BYTES);
   if (!isObject(data) || data.format_version !== TREE_FORMAT_VERSION || !isObject(data.files)) return undefined;
   const listing = new Map<string, TreeEntry>();
   for (const [filePath, info] of Object.entries(data.files)) {

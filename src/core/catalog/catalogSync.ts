@@ -230,7 +230,7 @@ export class CatalogSync {
         applyRecordsQuietly(db, read.records.map((r) => r.ops));
         this.state = { log: imageState.log, offset: read.end };
         this.headerLength = head.length;
-        if (read.damaged > 0) this.options.warn(`Skipped ${read.damaged} damaged change record(s) in ${this.logFile}.`);
+        this.warnDamaged(read.damaged);
       } else if (handle && head && imageState && head.header.after?.log === imageState.log) {
         // An image older than its log (restored from a backup?): replay what the log has, which is the best left.
         const { size } = await handle.stat();
@@ -290,10 +290,19 @@ export class CatalogSync {
     const read = await readRecords(handle, this.state.offset, size);
     this.state = { log: this.state.log, offset: read.end };
     this.seen = { size, ino };
-    if (read.damaged > 0) this.options.warn(`Skipped ${read.damaged} damaged change record(s) in ${this.logFile}.`);
-    const foreign = read.records.filter((r) => r.writer !== this.writer);
-    if (foreign.length > 0) this.target?.applyRemote(foreign, this.queue.peek());
+    this.warnDamaged(read.damaged);
+    this.applyForeign(read.records);
     return false;
+  }
+
+  /** Others' records, with our queued ops re-applied on top; our own records are already in the database. */
+  private applyForeign(records: readonly LogRecord[]): void {
+    const foreign = records.filter((r) => r.writer !== this.writer);
+    if (foreign.length > 0) this.target?.applyRemote(foreign, this.queue.peek());
+  }
+
+  private warnDamaged(count: number): void {
+    if (count > 0) this.options.warn(`Skipped ${count} damaged change record(s) in ${this.logFile}.`);
   }
 
   /** Reads the rest of the log a compaction replaced, up to where the compaction took it; false if it is gone. */
@@ -307,8 +316,7 @@ export class CatalogSync {
       if (!head || head.header.log !== this.state.log || size < bytes || this.state.offset > bytes) return false;
       const read = await readRecords(handle, this.state.offset, bytes);
       if (read.end !== bytes) return false;
-      const foreign = read.records.filter((r) => r.writer !== this.writer);
-      if (foreign.length > 0) this.target?.applyRemote(foreign, this.queue.peek());
+      this.applyForeign(read.records);
       this.state = { log: this.state.log, offset: bytes };
       return true;
     } finally {

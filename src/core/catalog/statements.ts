@@ -8,8 +8,6 @@ const MAX_CACHED_STATEMENTS = 256;
 /** Prepared-statement cache and row helpers over a sql.js database. */
 export class Statements {
   private readonly cache = new Map<string, Statement>();
-  /** Set when a statement changed rows; the catalog uses it to decide whether a commit needs saving. */
-  modified = false;
 
   constructor(readonly db: Database) {}
 
@@ -69,9 +67,7 @@ export class Statements {
     } finally {
       stmt.reset();
     }
-    const changed = this.db.getRowsModified();
-    if (changed > 0) this.modified = true;
-    return changed;
+    return this.db.getRowsModified();
   }
 
   free(): void {
