@@ -1,10 +1,14 @@
-import type { Stats } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { forEachConcurrently } from '../concurrency';
 import { throwIfAborted } from '../errors';
 import type { RepoKind } from '../repo';
 import { errnoCode, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
-import { IGNORED_NAMES, LAYOUT, isInside, parseRepoFolderName } from './paths';
+import { IGNORED_NAMES, LAYOUT, isInside, parsePartialName, parseRepoFolderName, type PartialOwner } from './paths';
+
+/** What the cache holds: models and datasets (which the catalog manages) and Spaces (which other tools put there). */
+export type CachedRepoKind = RepoKind | 'space';
 
 export interface CachedFile {
   /** Repo-relative posix path, e.g. "tokenizer/vocab.txt". */
@@ -18,19 +22,30 @@ export interface CachedRevision {
   commit: string;
   refs: string[];
   snapshotPath: string;
-  /** Bytes of the distinct blobs this revision uses. */
+  /** Bytes of the distinct blobs this revision uses (hard links to one file count once). */
   sizeOnDisk: number;
   nbFiles: number;
+  /** Empty when the scan ran without `withFiles`. */
   files: CachedFile[];
   /** Milliseconds since the epoch: newest blob mtime, or the snapshot folder's when it is empty. */
   lastModified: number;
 }
 
+export interface CachedPartial {
+  /** Absolute path of the `*.incomplete` file. */
+  path: string;
+  size: number;
+  /** The blob it will become. */
+  blobId: string;
+  /** Who wrote it, by its name: ours (`.mistudio.incomplete`), huggingface_hub's, or legacy `<id>.incomplete`. */
+  owner: PartialOwner;
+}
+
 export interface CachedRepo {
-  kind: RepoKind;
+  kind: CachedRepoKind;
   repoId: string;
   path: string;
-  /** Bytes of the distinct blobs used by any revision: a blob shared by revisions counts once. */
+  /** Bytes of the distinct blobs used by any revision: a blob shared by revisions (or hard-linked) counts once. */
   sizeOnDisk: number;
   /** Number of distinct blobs used by any revision (huggingface_hub's nb_files). */
   nbFiles: number;
@@ -38,8 +53,8 @@ export interface CachedRepo {
   lastAccessed: number;
   lastModified: number;
   revisions: CachedRevision[];
-  /** blobs/*.incomplete left by downloads in progress or interrupted; `path` is absolute. */
-  partialFiles: Array<{ path: string; size: number }>;
+  /** blobs/*.incomplete left by downloads in progress or interrupted (our range journals are counted in `size`). */
+  partialFiles: CachedPartial[];
   /** Every ref file: revision name ("main", "refs/pr/1") → commit. */
   refs: Record<string, string>;
   /** Commits whose deletion was interrupted; finishInterruptedDeletes (or deleteRevision) completes them. */
@@ -50,20 +65,44 @@ export interface CacheScan {
   root: string;
   repos: CachedRepo[];
   warnings: string[];
-  /** Sum of the repos' sizes, like @huggingface/hub's scanCacheDir. */
+  /** Sum of the repos' sizes, like huggingface_hub's scan_cache_dir and @huggingface/hub's scanCacheDir. */
   sizeOnDisk: number;
+  /** Snapshot entries seen (files, links), over every revision. */
+  filesScanned: number;
+}
+
+export interface ScanProgress {
+  readonly reposDone: number;
+  readonly reposTotal: number;
+  readonly filesScanned: number;
+}
+
+export interface ScanOptions {
+  readonly signal?: AbortSignal;
+  /** Keep every revision's file list (default true). A view of a million-file cache needs only the totals. */
+  readonly withFiles?: boolean;
+  /** Each repo as soon as it is scanned (in no particular order), for a first screen before the scan ends. */
+  readonly onRepo?: (repo: CachedRepo, progress: ScanProgress) => void;
 }
 
 const SHARED_BLOBS_MARKER = '.huggingface-shared-blobs';
+/** Repos read at once; each one's file system calls are further bounded by FILE_CONCURRENCY. */
+const REPO_CONCURRENCY = 4;
+/** Links read and blobs stat'ed at once within one repo: enough to keep libuv's thread pool busy, not flooded. */
+const FILE_CONCURRENCY = 16;
 
 /**
  * Reads the cache the way huggingface_hub's scan_cache_dir does (recursive snapshots, nested refs, blob sizes
  * counted once per repo). Where Python gives up on a whole repo for one oddity, this keeps the repo and
  * reports the oddity, so the user can still see and free it. Read-only: it never writes or deletes.
+ *
+ * Built for caches of a million files: one `readlink` per snapshot link and one `stat` per distinct blob, several
+ * at a time, repos in parallel, and no per-file objects kept unless `withFiles`.
  */
-export async function scanCache(root: string, signal?: AbortSignal): Promise<CacheScan> {
+export async function scanCache(root: string, options: ScanOptions | AbortSignal = {}): Promise<CacheScan> {
+  const { signal, withFiles = true, onRepo } = options instanceof AbortSignal ? { signal: options } : options;
   const rootPath = path.resolve(root);
-  const scan: CacheScan = { root: rootPath, repos: [], warnings: [], sizeOnDisk: 0 };
+  const scan: CacheScan = { root: rootPath, repos: [], warnings: [], sizeOnDisk: 0, filesScanned: 0 };
   throwIfAborted(signal);
   const rootStat = await statOrUndefined(rootPath);
   if (rootStat === undefined) return scan;
@@ -72,43 +111,69 @@ export async function scanCache(root: string, signal?: AbortSignal): Promise<Cac
     return scan;
   }
   const realRoot = await fs.realpath(rootPath).catch(() => rootPath);
-  const names = (await readdirOrEmpty(rootPath)).sort();
-  for (const name of names) {
-    throwIfAborted(signal);
+  const found: Array<{ entryPath: string; kind: CachedRepoKind; repoId: string }> = [];
+  for (const name of (await readdirOrEmpty(rootPath)).sort()) {
     if (IGNORED_NAMES.has(name) || name === LAYOUT.locks || name === 'CACHEDIR.TAG') continue;
     const entryPath = path.join(rootPath, name);
     if (name === LAYOUT.blobs && (await lstatOrUndefined(path.join(entryPath, SHARED_BLOBS_MARKER)))?.isFile()) continue;
-    const ref = parseRepoFolderName(name);
+    const ref = parseCachedRepoFolder(name);
     if (ref === undefined) {
-      // Spaces are valid caches we do not manage; anything else is worth a word, as in huggingface_hub.
-      if (!name.startsWith('spaces--')) scan.warnings.push(`Not a Hugging Face cache repo folder: ${entryPath}`);
+      scan.warnings.push(`Not a Hugging Face cache repo folder: ${entryPath}`);
       continue;
     }
+    found.push({ entryPath, ...ref });
+  }
+
+  const context: RepoContext = { roots: [rootPath, realRoot], warnings: scan.warnings, withFiles, ...(signal ? { signal } : {}) };
+  const scanned: Array<CachedRepo | undefined> = new Array(found.length);
+  let reposDone = 0;
+  await forEachConcurrently(found, REPO_CONCURRENCY, async ({ entryPath, kind, repoId }, index) => {
+    throwIfAborted(signal);
     const st = await statOrUndefined(entryPath);
     if (!st?.isDirectory()) {
       scan.warnings.push(`Repo path is not a folder: ${entryPath}`);
-      continue;
+    } else {
+      try {
+        const { repo, files } = await scanRepo(entryPath, kind, repoId, context);
+        scanned[index] = repo;
+        scan.filesScanned += files;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        scan.warnings.push(`Cannot read ${entryPath}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
-    try {
-      const repo = await scanRepo(entryPath, ref.kind, ref.repoId, [rootPath, realRoot], scan.warnings, signal);
-      scan.repos.push(repo);
-      scan.sizeOnDisk += repo.sizeOnDisk;
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      scan.warnings.push(`Cannot read ${entryPath}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+    reposDone++;
+    const repo = scanned[index];
+    if (repo && onRepo) onRepo(repo, { reposDone, reposTotal: found.length, filesScanned: scan.filesScanned });
+  });
+  throwIfAborted(signal);
+  // In folder order whatever order they finished in, so two scans of one cache read the same.
+  scan.repos = scanned.filter((r): r is CachedRepo => r !== undefined);
+  scan.sizeOnDisk = scan.repos.reduce((sum, r) => sum + r.sizeOnDisk, 0);
   return scan;
 }
 
-async function scanRepo(
-  repoPath: string,
-  kind: RepoKind,
-  repoId: string,
-  roots: readonly string[],
-  warnings: string[],
-  signal?: AbortSignal,
-): Promise<CachedRepo> {
+/** models--org--name, datasets--org--name and spaces--org--name, as huggingface_hub names them. */
+export function parseCachedRepoFolder(name: string): { kind: CachedRepoKind; repoId: string } | undefined {
+  const ref = parseRepoFolderName(name);
+  if (ref) return ref;
+  const prefix = 'spaces--';
+  if (!name.startsWith(prefix) || name.length === prefix.length) return undefined;
+  return { kind: 'space', repoId: name.slice(prefix.length).split('--').join('/') };
+}
+
+interface RepoContext {
+  readonly roots: readonly string[];
+  readonly warnings: string[];
+  readonly withFiles: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** One stat per blob path however many snapshot files link to it, shared by the repo's revisions. */
+type BlobStats = Map<string, Promise<Stats | undefined>>;
+
+async function scanRepo(repoPath: string, kind: CachedRepoKind, repoId: string, context: RepoContext): Promise<{ repo: CachedRepo; files: number }> {
+  const { warnings, signal } = context;
   const snapshotsPath = path.join(repoPath, LAYOUT.snapshots);
   const refsPath = path.join(repoPath, LAYOUT.refs);
   const blobsPath = path.join(repoPath, LAYOUT.blobs);
@@ -125,8 +190,9 @@ async function scanRepo(
     }
   }
 
-  const blobStats = new Map<string, Stats>();
+  const blobStats: BlobStats = new Map();
   const revisions: CachedRevision[] = [];
+  let files = 0;
   const snapshotsStat = await statOrUndefined(snapshotsPath);
   if (!snapshotsStat?.isDirectory()) warnings.push(`Snapshots folder missing in cached repo: ${snapshotsPath}`);
   for (const commit of snapshotsStat?.isDirectory() ? (await readdirOrEmpty(snapshotsPath)).sort() : []) {
@@ -138,7 +204,9 @@ async function scanRepo(
       warnings.push(`Snapshots folder corrupted, found a file: ${revisionPath}`);
       continue;
     }
-    revisions.push(await scanRevision(repoPath, roots, revisionPath, commit, refsByCommit.get(commit) ?? [], revisionStat, blobStats, warnings));
+    const revision = await scanRevision(repoPath, revisionPath, commit, refsByCommit.get(commit) ?? [], revisionStat, blobStats, context);
+    revisions.push(revision.revision);
+    files += revision.entries;
   }
 
   for (const [commit, names] of refsByCommit) {
@@ -147,89 +215,133 @@ async function scanRepo(
     }
   }
 
-  const partialFiles: Array<{ path: string; size: number }> = [];
-  for (const name of (await readdirOrEmpty(blobsPath)).sort()) {
-    if (!name.endsWith(LAYOUT.incompleteSuffix)) continue;
-    const st = await lstatOrUndefined(path.join(blobsPath, name));
-    if (st?.isFile()) partialFiles.push({ path: path.join(blobsPath, name), size: st.size });
-  }
+  const partialFiles = await scanPartials(blobsPath);
 
   const trashPath = path.join(repoPath, LAYOUT.trash);
   const interruptedDeletes = [...new Set((await readdirOrEmpty(trashPath)).map((n) => n.slice(0, 40)))].sort();
   if (interruptedDeletes.length > 0) warnings.push(`Interrupted delete of ${interruptedDeletes.join(', ')} in ${repoPath}: run the delete again to finish it`);
 
-  const stats = [...blobStats.values()];
+  const byPath = new Map<string, Stats>();
+  for (const [blobPath, pending] of blobStats) {
+    const st = await pending;
+    if (st?.isFile()) byPath.set(blobPath, st);
+  }
+  const stats = [...byPath.values()];
   const repoStat = stats.length === 0 ? await fs.stat(repoPath) : undefined;
   return {
-    kind,
-    repoId,
-    path: repoPath,
-    sizeOnDisk: stats.reduce((sum, s) => sum + s.size, 0),
-    nbFiles: stats.length,
-    lastAccessed: repoStat?.atimeMs ?? Math.max(...stats.map((s) => s.atimeMs)),
-    lastModified: repoStat?.mtimeMs ?? Math.max(...stats.map((s) => s.mtimeMs)),
-    revisions,
-    partialFiles,
-    refs,
-    interruptedDeletes,
+    files,
+    repo: {
+      kind,
+      repoId,
+      path: repoPath,
+      sizeOnDisk: distinctBytes(stats),
+      nbFiles: stats.length,
+      lastAccessed: repoStat?.atimeMs ?? maxOf(stats.map((s) => s.atimeMs)),
+      lastModified: repoStat?.mtimeMs ?? maxOf(stats.map((s) => s.mtimeMs)),
+      revisions,
+      partialFiles,
+      refs,
+      interruptedDeletes,
+    },
   };
 }
 
 async function scanRevision(
   repoPath: string,
-  roots: readonly string[],
   revisionPath: string,
   commit: string,
   refs: string[],
   revisionStat: Stats,
-  blobStats: Map<string, Stats>,
-  warnings: string[],
-): Promise<CachedRevision> {
+  blobStats: BlobStats,
+  context: RepoContext,
+): Promise<{ revision: CachedRevision; entries: number }> {
+  const { roots, warnings, withFiles, signal } = context;
   const blobsDir = path.join(repoPath, LAYOUT.blobs);
   const files: CachedFile[] = [];
   const used = new Map<string, Stats>();
-  for (const rel of await listFilesRecursive(revisionPath)) {
+  let nbFiles = 0;
+  const entries = await listEntriesRecursive(revisionPath);
+  await forEachConcurrently(entries, FILE_CONCURRENCY, async ({ rel, dirent }) => {
+    throwIfAborted(signal);
     const filePath = path.join(revisionPath, ...rel.split('/'));
-    const st = await fs.lstat(filePath);
     let blobPath = filePath;
-    if (st.isSymbolicLink()) {
+    if (dirent.isSymbolicLink()) {
       // huggingface_hub keeps the first hop when it lands in this repo's blobs/ (that entry may itself link to the
       // cache-wide shared store); any other link is resolved fully.
-      const firstHop = path.resolve(path.dirname(filePath), await fs.readlink(filePath));
+      const target = await fs.readlink(filePath).catch(() => undefined);
+      const firstHop = target === undefined ? filePath : path.resolve(path.dirname(filePath), target);
       blobPath = path.dirname(firstHop) === blobsDir ? firstHop : await fs.realpath(filePath).catch(() => firstHop);
       if (!isInside(repoPath, firstHop) && !roots.some((r) => isInside(r, blobPath))) {
         warnings.push(`Snapshot file links outside the cache: ${filePath} -> ${blobPath}`);
       }
     }
-    const blobStat = blobStats.get(blobPath) ?? (await statOrUndefined(blobPath));
+    let pending = blobStats.get(blobPath);
+    if (pending === undefined) {
+      pending = statOrUndefined(blobPath).catch(() => undefined);
+      blobStats.set(blobPath, pending);
+    }
+    const blobStat = await pending;
+    // A link to a folder is neither a file nor something to descend into.
+    if (blobStat?.isDirectory() && dirent.isSymbolicLink()) return;
     if (blobStat === undefined || !blobStat.isFile()) {
       warnings.push(`Blob missing (broken symlink): ${filePath}`);
-      continue;
+      return;
     }
-    blobStats.set(blobPath, blobStat);
     used.set(blobPath, blobStat);
-    files.push({ path: rel, blobPath, size: blobStat.size });
-  }
+    nbFiles++;
+    if (withFiles) files.push({ path: rel, blobPath, size: blobStat.size });
+  });
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const usedStats = [...used.values()];
   return {
-    commit,
-    refs: [...refs].sort(),
-    snapshotPath: revisionPath,
-    sizeOnDisk: usedStats.reduce((sum, s) => sum + s.size, 0),
-    nbFiles: files.length,
-    files,
-    lastModified: usedStats.length > 0 ? Math.max(...usedStats.map((s) => s.mtimeMs)) : revisionStat.mtimeMs,
+    entries: entries.length,
+    revision: {
+      commit,
+      refs: [...refs].sort(),
+      snapshotPath: revisionPath,
+      sizeOnDisk: distinctBytes(usedStats),
+      nbFiles,
+      files,
+      lastModified: usedStats.length > 0 ? maxOf(usedStats.map((s) => s.mtimeMs)) : revisionStat.mtimeMs,
+    },
   };
 }
 
-/**
- * Repo-relative posix paths of every non-folder entry below `dir`, sorted. Walks with lstat and does not enter
- * symlinked folders (a link to a folder is neither a file nor something to descend into).
- */
-export async function listFilesRecursive(dir: string): Promise<string[]> {
-  const out: string[] = [];
+async function scanPartials(blobsPath: string): Promise<CachedPartial[]> {
+  const partials: CachedPartial[] = [];
+  for (const name of (await readdirOrEmpty(blobsPath)).sort()) {
+    const parsed = parsePartialName(name);
+    if (parsed === undefined) continue;
+    const partialPath = path.join(blobsPath, name);
+    const st = await lstatOrUndefined(partialPath);
+    if (!st?.isFile()) continue;
+    // Our range journal is part of the partial: it goes (and frees) with it.
+    const journal = parsed.owner === 'ours' ? await lstatOrUndefined(`${partialPath}.ranges`) : undefined;
+    partials.push({ path: partialPath, size: st.size + (journal?.isFile() ? journal.size : 0), ...parsed });
+  }
+  return partials;
+}
+
+/** Bytes of distinct files: hard links to one inode count once. */
+function distinctBytes(stats: readonly Stats[]): number {
+  const seen = new Map<string, number>();
+  for (const st of stats) seen.set(`${st.dev}:${st.ino}`, st.size);
+  let total = 0;
+  for (const size of seen.values()) total += size;
+  return total;
+}
+
+function maxOf(values: readonly number[]): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
+/** Every non-folder entry below `dir` with its repo-relative posix path (links included, not followed). */
+async function listEntriesRecursive(dir: string): Promise<Array<{ rel: string; dirent: Dirent }>> {
+  const out: Array<{ rel: string; dirent: Dirent }> = [];
   const walk = async (current: string, prefix: string): Promise<void> => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await fs.readdir(current, { withFileTypes: true });
     } catch (err) {
@@ -239,17 +351,23 @@ export async function listFilesRecursive(dir: string): Promise<string[]> {
     for (const entry of entries) {
       if (IGNORED_NAMES.has(entry.name)) continue;
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) {
-        await walk(full, rel);
-      } else if (entry.isSymbolicLink()) {
-        const target = await statOrUndefined(full);
-        if (!target?.isDirectory()) out.push(rel);
-      } else {
-        out.push(rel);
-      }
+      if (entry.isDirectory()) await walk(path.join(current, entry.name), rel);
+      else out.push({ rel, dirent: entry });
     }
   };
   await walk(dir, '');
+  return out;
+}
+
+/**
+ * Repo-relative posix paths of every non-folder entry below `dir`, sorted. Walks with lstat and does not enter
+ * symlinked folders (a link to a folder is neither a file nor something to descend into).
+ */
+export async function listFilesRecursive(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const { rel, dirent } of await listEntriesRecursive(dir)) {
+    if (dirent.isSymbolicLink() && (await statOrUndefined(path.join(dir, ...rel.split('/'))))?.isDirectory()) continue;
+    out.push(rel);
+  }
   return out.sort();
 }

@@ -8,7 +8,7 @@ import type { RepoMetadata } from '../metadata';
 import { repoUrl, type RepoRef } from '../repo';
 import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
 import type { DownloadPlan, Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
-import { forEachConcurrently } from './limiter';
+import { forEachConcurrently } from '../concurrency';
 import { planDownload, treeListingOf } from './plan';
 
 export interface DownloadJobDeps {

@@ -45,25 +45,3 @@ export class Limiter {
     while (this.active < this.limit && this.waiting.length > 0) this.waiting.shift()?.();
   }
 }
-
-/** Runs `worker` over `items` with at most `concurrency` in flight; the first failure aborts the rest. */
-export async function forEachConcurrently<T>(
-  items: readonly T[],
-  concurrency: number,
-  worker: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lanes = Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await worker(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  });
-  await Promise.all(lanes);
-  if (failure) throw failure.error;
-}

@@ -19,7 +19,7 @@ describe('scanCache', () => {
 
   it('returns an empty scan, not an error, for a missing root', async () => {
     const missing = path.join(root, 'does', 'not', 'exist');
-    expect(await scanCache(missing)).toEqual({ root: missing, repos: [], warnings: [], sizeOnDisk: 0 });
+    expect(await scanCache(missing)).toEqual({ root: missing, repos: [], warnings: [], sizeOnDisk: 0, filesScanned: 0 });
   });
 
   it('reports repos, revisions, refs and sizes, counting a shared blob once', async () => {
@@ -60,7 +60,7 @@ describe('scanCache', () => {
     const partial = cache.incompletePath(MODEL, 'f'.repeat(64));
     fs.writeFileSync(partial, Buffer.alloc(1234));
     const scan = await scanCache(root);
-    expect(scan.repos[0]!.partialFiles).toEqual([{ path: partial, size: 1234 }]);
+    expect(scan.repos[0]!.partialFiles).toEqual([{ path: partial, size: 1234, blobId: 'f'.repeat(64), owner: 'ours' }]);
     expect(scan.repos[0]!.sizeOnDisk).toBe(2);
   });
 
@@ -107,7 +107,8 @@ describe('scanCache', () => {
     fs.mkdirSync(path.join(root, 'spaces--org--demo', 'snapshots'), { recursive: true });
 
     const scan = await scanCache(root);
-    expect(scan.repos).toHaveLength(1);
+    // A Space is listed like huggingface_hub lists it, though the catalog never holds one.
+    expect(scan.repos.map((r) => `${r.kind}:${r.repoId}`)).toEqual(['model:org/tiny-model', 'space:org/demo']);
     expect(scan.repos[0]!.revisions[0]!.files.map((f) => f.path)).toEqual(['ok.txt']);
     expect(scan.repos[0]!.refs.stale).toBe(COMMIT_B);
     expect(scan.warnings).toHaveLength(4);
@@ -128,6 +129,53 @@ describe('scanCache', () => {
     } finally {
       removeDir(outside);
     }
+  });
+
+  it('counts hard links to one file once, in the revision and in the repo', async () => {
+    await addRevision(cache, MODEL, COMMIT_A, [{ path: 'a.bin', content: 'x'.repeat(1000) }], 'main');
+    await addRevision(cache, MODEL, COMMIT_B, [{ path: 'b.bin', content: 'y'.repeat(500) }]);
+    // A dedup tool (or a copy fallback with hard links) made b's blob the same inode as a's.
+    const a = cache.blobPath(MODEL, blobIdOf('x'.repeat(1000)));
+    const b = cache.blobPath(MODEL, blobIdOf('y'.repeat(500)));
+    fs.unlinkSync(b);
+    fs.linkSync(a, b);
+    const scan = await scanCache(root);
+    const repo = scan.repos[0]!;
+    expect(repo.nbFiles).toBe(2);
+    expect(repo.sizeOnDisk).toBe(1000);
+    expect(repo.revisions.map((r) => r.sizeOnDisk)).toEqual([1000, 1000]);
+  });
+
+  it('without files keeps the same totals, and reports each repo with progress as it is done', async () => {
+    await addRevision(cache, MODEL, COMMIT_A, [{ path: 'a.txt', content: 'aa' }, { path: 'sub/b.txt', content: 'bbb' }], 'main');
+    await addRevision(cache, DATASET, COMMIT_A, [{ path: 'd.txt', content: 'dddd' }], 'main');
+    const full = await scanCache(root);
+    const seen: Array<{ repoId: string; reposDone: number; reposTotal: number }> = [];
+    const lean = await scanCache(root, { withFiles: false, onRepo: (repo, p) => seen.push({ repoId: repo.repoId, reposDone: p.reposDone, reposTotal: p.reposTotal }) });
+    expect(lean.repos.map((r) => r.revisions.map((v) => v.files.length))).toEqual([[0], [0]]);
+    const totals = (s: typeof full): unknown => s.repos.map((r) => [r.repoId, r.sizeOnDisk, r.nbFiles, r.revisions.map((v) => [v.sizeOnDisk, v.nbFiles])]);
+    expect(totals(lean)).toEqual(totals(full));
+    expect(full.repos.find((r) => r.kind === 'model')!.revisions[0]!.files.map((f) => f.path)).toEqual(['a.txt', 'sub/b.txt']);
+    expect(lean.filesScanned).toBe(3);
+    expect(seen.map((s) => s.repoId).sort()).toEqual(['org/tiny-data', 'org/tiny-model']);
+    expect(seen.map((s) => s.reposDone).sort()).toEqual([1, 2]);
+    expect(seen.every((s) => s.reposTotal === 2)).toBe(true);
+  });
+
+  it('tells whose partial each is by its name, counting our range journal with ours', async () => {
+    await cache.ensureRepoLayout(MODEL);
+    const blobs = path.dirname(cache.blobPath(MODEL, 'a'.repeat(64)));
+    fs.writeFileSync(path.join(blobs, `${'a'.repeat(64)}.mistudio.incomplete`), Buffer.alloc(100));
+    fs.writeFileSync(path.join(blobs, `${'a'.repeat(64)}.mistudio.incomplete.ranges`), Buffer.alloc(20));
+    fs.writeFileSync(path.join(blobs, `${'b'.repeat(64)}.1a2b3c4d.incomplete`), Buffer.alloc(7));
+    fs.writeFileSync(path.join(blobs, `${'c'.repeat(40)}.incomplete`), Buffer.alloc(3));
+    fs.writeFileSync(path.join(blobs, 'not-a-blob.incomplete'), Buffer.alloc(5));
+    const scan = await scanCache(root);
+    expect(scan.repos[0]!.partialFiles.map((p) => [p.blobId[0], p.owner, p.size])).toEqual([
+      ['a', 'ours', 120],
+      ['b', 'foreign', 7],
+      ['c', 'legacy', 3],
+    ]);
   });
 
   it('stops with Cancelled when aborted', async () => {

@@ -107,7 +107,7 @@ export async function createFakeStudio(): Promise<FakeStudio> {
       return fake.hubResults.filter((r) => r.kind === kind && r.id.includes(query));
     }),
     whoAmI: vi.fn(async () => ({ name: 'tester', type: 'user' as const, orgs: [] })),
-    scanCache: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, warnings: [] })),
+    scanCache: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, filesScanned: 0, warnings: [] })),
     reconcile: vi.fn(async () => undefined),
     whenIdle: vi.fn(async () => undefined),
     close: vi.fn(async () => {
