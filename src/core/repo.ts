@@ -6,6 +6,15 @@ export type RepoKind = 'model' | 'dataset';
 
 export const REPO_KINDS: readonly RepoKind[] = ['model', 'dataset'];
 
+/** What the Hugging Face cache holds: the catalog's kinds, and Spaces, which other tools put there. */
+export type CacheRepoKind = RepoKind | 'space';
+
+/** A repo folder of the cache; every RepoRef is one. */
+export interface CacheRepoRef {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+}
+
 export interface RepoRef {
   readonly kind: RepoKind;
   /** "org/name" or a legacy un-namespaced "name", as the Hub spells it. */
@@ -46,7 +55,7 @@ export function validateRevision(revision: string): string {
   return r;
 }
 
-export function repoUrl(endpoint: string, ref: RepoRef): string {
+export function repoUrl(endpoint: string, ref: CacheRepoRef): string {
   const base = endpoint.replace(/\/+$/, '');
-  return ref.kind === 'dataset' ? `${base}/datasets/${ref.repoId}` : `${base}/${ref.repoId}`;
+  return ref.kind === 'model' ? `${base}/${ref.repoId}` : `${base}/${ref.kind}s/${ref.repoId}`;
 }

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, scanCache, type CacheScan } from './cache';
+import { readCacheInventory, type CacheInventory, type InventoryOptions } from './cacheInventory';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
 import { describeError, MistudioError } from './errors';
 import { HubClient, type HubSearchResult, type HubUser, type SearchOptions } from './hub';
@@ -133,6 +134,10 @@ class Studio implements StudioApi {
 
   scanCache(signal?: AbortSignal): Promise<CacheScan> {
     return scanCache(this.cacheRoot, signal);
+  }
+
+  inventory(options: InventoryOptions = {}): Promise<CacheInventory> {
+    return readCacheInventory({ cache: this.cache, catalog: this.catalog, holders: this.holders, xetRoot: this.options.xetCacheRoot ?? null }, options);
   }
 
   // ── Downloads ────────────────────────────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
 import type { Catalog, CatalogChange, CatalogEntry, EntryFile } from './catalog';
 import type { CacheScan } from './cache';
+import type { CacheInventory, InventoryOptions } from './cacheInventory';
 import type { Event } from './events';
 import type { HubSearchResult, HubUser, RepoInfo, SearchOptions } from './hub';
 import type { ProgressSnapshot } from './progress';
@@ -36,6 +37,8 @@ export interface StudioOptions extends Partial<StudioSettings> {
   readonly wasmPath: string;
   /** The Hugging Face hub cache root (resolveCacheRoot already applied). */
   readonly cacheRoot: string;
+  /** huggingface_hub's Xet chunk cache (resolveXetCacheRoot), reported beside the hub cache; absent: not reported. */
+  readonly xetCacheRoot?: string;
   /** Asked before every Hub request, so a sign-in applies at once. */
   readonly token?: () => Promise<string | undefined> | string | undefined;
   /** For proxies: metadata requests go through this fetch, bytes through this undici dispatcher. */
@@ -165,6 +168,11 @@ export interface StudioApi {
   searchHub(kind: RepoKind, query: string, options?: SearchOptions, signal?: AbortSignal): Promise<HubSearchResult[]>;
   whoAmI(signal?: AbortSignal): Promise<HubUser>;
   scanCache(signal?: AbortSignal): Promise<CacheScan>;
+  /**
+   * Every repo of the cache, whoever put it there, with who holds each revision (this catalog's entries, other
+   * catalogs, nobody) and whose each partial download is; repos arrive through `onRepo` as they are read.
+   */
+  inventory(options?: InventoryOptions): Promise<CacheInventory>;
 
   /**
    * At start: downloads that were in flight become `paused` (or resume when `resumeInFlight`), pending cleanup jobs

@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError, cancelled } from '../errors';
 import { acquireFileLock, tryAcquireFileLock, type HeldLock } from '../locking/fileLock';
-import type { RepoRef } from '../repo';
+import type { CacheRepoRef } from '../repo';
 import { errnoCode, ioError } from './fsUtil';
 import type { HfCache } from './hfCache';
 import { LAYOUT, repoFolderName } from './paths';
@@ -14,7 +14,7 @@ export interface BlobLockOptions {
 }
 
 /** Runs `task` holding one blob's lock. */
-export type BlobLock = <T>(ref: RepoRef, blobId: string, task: () => Promise<T>, options?: BlobLockOptions) => Promise<T>;
+export type BlobLock = <T>(ref: CacheRepoRef, blobId: string, task: () => Promise<T>, options?: BlobLockOptions) => Promise<T>;
 
 /**
  * One writer per blob, across this process, our other processes and huggingface_hub: the lock is huggingface_hub's own
@@ -56,7 +56,7 @@ export class BlobLocks {
    * Runs `task` only if the blob's lock is free right now, here and in every other process; undefined when busy.
    * For tidying (removing a partial): a blob someone is writing is theirs, and waiting for them would gain nothing.
    */
-  async tryRun<T>(ref: RepoRef, blobId: string, task: () => Promise<T>): Promise<T | undefined> {
+  async tryRun<T>(ref: CacheRepoRef, blobId: string, task: () => Promise<T>): Promise<T | undefined> {
     const file = this.cache.lockPath(ref, blobId);
     if (this.local.has(file)) return undefined;
     let releaseLocal!: () => void;
@@ -81,7 +81,7 @@ export class BlobLocks {
    * `.locks/<repo folder>/`, created like huggingface_hub does (mkdir -p). Opening the lock truncates it, so neither
    * folder may be a symlink: in a shared cache it could point anywhere.
    */
-  private async ensureLockFolder(ref: RepoRef): Promise<void> {
+  private async ensureLockFolder(ref: CacheRepoRef): Promise<void> {
     const locks = path.join(this.cache.root, LAYOUT.locks);
     const dir = path.join(locks, repoFolderName(ref));
     try {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError, throwIfAborted } from '../errors';
-import type { RepoRef } from '../repo';
+import type { CacheRepoRef } from '../repo';
 import { inspect, type CleanupOptions, type Inspection } from './cleanupPlan';
 import type { HfCache } from './hfCache';
 import { errnoCode, ioError, isOurTempName, lstatOrUndefined, readdirOrEmpty, rmdirIfEmpty, unlinkIfPresent } from './fsUtil';
@@ -20,7 +20,7 @@ export type { CleanupOptions, CleanupPlan } from './cleanupPlan';
  */
 export async function deleteRevision(
   cache: HfCache,
-  ref: RepoRef,
+  ref: CacheRepoRef,
   commit: string,
   signal?: AbortSignal,
   options: CleanupOptions = {},
@@ -95,8 +95,8 @@ export async function finishInterruptedDeletes(
   cache: HfCache,
   signal?: AbortSignal,
   options: CleanupOptions = {},
-): Promise<Array<{ ref: RepoRef; commit: string; freedBytes: number }>> {
-  const done: Array<{ ref: RepoRef; commit: string; freedBytes: number }> = [];
+): Promise<Array<{ ref: CacheRepoRef; commit: string; freedBytes: number }>> {
+  const done: Array<{ ref: CacheRepoRef; commit: string; freedBytes: number }> = [];
   for (const name of await readdirOrEmpty(cache.root)) {
     const ref = parseRepoFolderName(name);
     if (ref === undefined) continue;

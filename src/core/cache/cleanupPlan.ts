@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError } from '../errors';
-import type { RepoRef } from '../repo';
+import type { CacheRepoRef } from '../repo';
 import type { HfCache } from './hfCache';
 import { errnoCode, ioError, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
 import { IGNORED_NAMES, LAYOUT, repoFolderName, validateCommit } from './paths';
@@ -29,7 +29,7 @@ export interface CleanupOptions {
 }
 
 export interface CleanupPlan {
-  ref: RepoRef;
+  ref: CacheRepoRef;
   commit: string;
   snapshotDir: string;
   /**
@@ -58,7 +58,7 @@ export interface CleanupPlan {
 /** What would go, for the "Delete frees 1.2 GB" confirmation. Reads only. */
 export async function planRevisionDelete(
   cache: HfCache,
-  ref: RepoRef,
+  ref: CacheRepoRef,
   commit: string,
   options: CleanupOptions & { readonly signal?: AbortSignal } = {},
 ): Promise<CleanupPlan> {
@@ -75,7 +75,7 @@ export interface Inspection {
   moves: SnapshotFile[];
 }
 
-export async function inspect(cache: HfCache, ref: RepoRef, commitIn: string, options: CleanupOptions, signal?: AbortSignal): Promise<Inspection> {
+export async function inspect(cache: HfCache, ref: CacheRepoRef, commitIn: string, options: CleanupOptions, signal?: AbortSignal): Promise<Inspection> {
   const commit = validateCommit(commitIn);
   const folderName = repoFolderName(ref);
   const plan: CleanupPlan = {

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { MistudioError } from '../errors';
-import { isCommitSha, validateRevision, type RepoRef } from '../repo';
+import { isCommitSha, validateRevision, type CacheRepoRef } from '../repo';
 import {
   errnoCode,
   fsyncDir,
@@ -70,35 +70,35 @@ export class HfCache {
     };
   }
 
-  repoDir(ref: RepoRef): string {
+  repoDir(ref: CacheRepoRef): string {
     return path.join(this.root, repoFolderName(ref));
   }
 
-  blobPath(ref: RepoRef, blobId: string): string {
+  blobPath(ref: CacheRepoRef, blobId: string): string {
     return path.join(this.repoDir(ref), LAYOUT.blobs, validateBlobId(blobId));
   }
 
   /** Our partial of a blob (`blobs/<id>.mistudio.incomplete`), written only while holding the blob's lock. */
-  incompletePath(ref: RepoRef, blobId: string): string {
+  incompletePath(ref: CacheRepoRef, blobId: string): string {
     return `${this.blobPath(ref, blobId)}${LAYOUT.partialSuffix}`;
   }
 
-  rangeJournalPath(ref: RepoRef, blobId: string): string {
+  rangeJournalPath(ref: CacheRepoRef, blobId: string): string {
     return `${this.blobPath(ref, blobId)}${LAYOUT.rangeJournalSuffix}`;
   }
 
   /** huggingface_hub's per-blob lock file (`<root>/.locks/<repo folder>/<blobId>.lock`), for interop with Python's filelock. */
-  lockPath(ref: RepoRef, blobId: string): string {
+  lockPath(ref: CacheRepoRef, blobId: string): string {
     return path.join(this.root, LAYOUT.locks, repoFolderName(ref), `${validateBlobId(blobId)}.lock`);
   }
 
-  snapshotDir(ref: RepoRef, commit: string): string {
+  snapshotDir(ref: CacheRepoRef, commit: string): string {
     const dir = path.join(this.repoDir(ref), LAYOUT.snapshots, validateCommit(commit));
     this.assertNoSymlinkedParents(ref, dir, true);
     return dir;
   }
 
-  snapshotFilePath(ref: RepoRef, commit: string, relPath: string): string {
+  snapshotFilePath(ref: CacheRepoRef, commit: string, relPath: string): string {
     const snapshot = this.snapshotDir(ref, commit);
     const file = path.join(snapshot, ...safeRepoPath(relPath).split('/'));
     if (!isStrictlyInside(snapshot, file)) throw new MistudioError('UnsafePath', `Unsafe file path "${relPath}": outside the snapshot`);
@@ -106,7 +106,7 @@ export class HfCache {
     return file;
   }
 
-  refPath(ref: RepoRef, revision: string): string {
+  refPath(ref: CacheRepoRef, revision: string): string {
     const refs = path.join(this.repoDir(ref), LAYOUT.refs);
     const file = path.join(refs, ...validateRevision(revision).split('/'));
     if (!isStrictlyInside(refs, file)) throw new MistudioError('UnsafePath', `Unsafe revision "${revision}"`);
@@ -118,7 +118,7 @@ export class HfCache {
    * Creates blobs/, snapshots/ and refs/. huggingface_hub's scan reports a repo without snapshots/ as corrupted
    * and @huggingface/hub's also wants refs/, so a repo folder never exists without them, not even mid-download.
    */
-  async ensureRepoLayout(ref: RepoRef): Promise<string> {
+  async ensureRepoLayout(ref: CacheRepoRef): Promise<string> {
     const repo = this.repoDir(ref);
     for (const sub of [LAYOUT.blobs, LAYOUT.snapshots, LAYOUT.refs]) await this.ensureDir(ref, path.join(repo, sub));
     return repo;
@@ -128,7 +128,7 @@ export class HfCache {
    * `<repo folder>/<segments>` for the folders beside blobs/ that we read and write (trees/, .mistudio-holders/):
    * refused when a parent on the way is a symlink or a file, so a planted link cannot redirect what we write or read.
    */
-  repoSubPath(ref: RepoRef, ...segments: string[]): string {
+  repoSubPath(ref: CacheRepoRef, ...segments: string[]): string {
     const repo = this.repoDir(ref);
     const target = path.join(repo, ...segments);
     if (segments.length === 0 || !isStrictlyInside(repo, target)) throw new MistudioError('UnsafePath', `Refusing ${target}: outside ${repo}`);
@@ -140,7 +140,7 @@ export class HfCache {
    * Creates such a folder, and the repo's blobs/, snapshots/ and refs/ first, so no scanner ever sees a repo without
    * them. Remembered like every folder: a writer that finds it gone (ENOENT) calls forgetDirectories and comes back.
    */
-  async ensureRepoSubfolder(ref: RepoRef, ...segments: string[]): Promise<string> {
+  async ensureRepoSubfolder(ref: CacheRepoRef, ...segments: string[]): Promise<string> {
     const dir = this.repoSubPath(ref, ...segments);
     await this.ensureRepoLayout(ref);
     await this.ensureDir(ref, dir);
@@ -148,7 +148,7 @@ export class HfCache {
   }
 
   /** A regular file under the blob's name (of any size; see blobState for whether to trust it). */
-  async hasBlob(ref: RepoRef, blobId: string): Promise<boolean> {
+  async hasBlob(ref: CacheRepoRef, blobId: string): Promise<boolean> {
     return (await lstatOrUndefined(this.blobPath(ref, blobId)))?.isFile() ?? false;
   }
 
@@ -156,7 +156,7 @@ export class HfCache {
    * Whether the cache holds the blob: trusted only as a regular file (never a symlink, which could point at anything)
    * of the listed size. 'damaged' is a blob name holding something else: it is fetched again, and replaced.
    */
-  async blobState(ref: RepoRef, blobId: string, size: number): Promise<'intact' | 'absent' | 'damaged'> {
+  async blobState(ref: CacheRepoRef, blobId: string, size: number): Promise<'intact' | 'absent' | 'damaged'> {
     const st = await lstatOrUndefined(this.blobPath(ref, blobId));
     if (st === undefined) return 'absent';
     return st.isFile() && st.size === size ? 'intact' : 'damaged';
@@ -167,7 +167,7 @@ export class HfCache {
    * One with our range journal beside it is ours: moved to today's names, so a download interrupted before an update
    * resumes. Call holding the blob's lock.
    */
-  async adoptLegacyPartial(ref: RepoRef, blobId: string): Promise<void> {
+  async adoptLegacyPartial(ref: CacheRepoRef, blobId: string): Promise<void> {
     const blob = this.blobPath(ref, blobId);
     const legacyJournal = `${blob}${LAYOUT.legacyRangeJournalSuffix}`;
     if (!(await lstatOrUndefined(legacyJournal))?.isFile()) return;
@@ -179,7 +179,7 @@ export class HfCache {
     await unlinkIfPresent(legacyJournal);
   }
 
-  async commitBlob(ref: RepoRef, blobId: string, fromPath: string): Promise<void> {
+  async commitBlob(ref: CacheRepoRef, blobId: string, fromPath: string): Promise<void> {
     const dest = this.blobPath(ref, blobId);
     await this.ensureRepoLayout(ref);
     const source = await lstatOrUndefined(fromPath);
@@ -200,7 +200,7 @@ export class HfCache {
    * syncDirectories, once for many links (one fsync per link made each small file pay for a journal commit).
    */
   async linkSnapshotFile(
-    ref: RepoRef,
+    ref: CacheRepoRef,
     commit: string,
     relPath: string,
     blobId: string,
@@ -219,7 +219,7 @@ export class HfCache {
    * Makes every folder entry created with deferDirSync under this repo — and the blob renames the transfer made
    * into blobs/ — durable. Call before anything (a ref, a "ready" entry) vouches for the snapshot.
    */
-  async syncDirectories(ref: RepoRef): Promise<void> {
+  async syncDirectories(ref: CacheRepoRef): Promise<void> {
     const repo = this.repoDir(ref);
     const concerns = (d: string): boolean => d === repo || isStrictlyInside(repo, d) || isStrictlyInside(d, repo);
     const dirs = [...this.unsyncedDirs].filter(concerns);
@@ -232,7 +232,7 @@ export class HfCache {
   }
 
   /** Forgets remembered folders of a repo; call after deleting anything in it. */
-  forgetDirectories(ref: RepoRef): void {
+  forgetDirectories(ref: CacheRepoRef): void {
     const repo = this.repoDir(ref);
     for (const dir of this.knownDirs) if (dir === repo || isStrictlyInside(repo, dir)) this.knownDirs.delete(dir);
   }
@@ -261,7 +261,7 @@ export class HfCache {
     return true;
   }
 
-  private async linkSnapshotFileOnce(ref: RepoRef, commit: string, relPath: string, blobId: string, deferDirSync: boolean): Promise<Materialization> {
+  private async linkSnapshotFileOnce(ref: CacheRepoRef, commit: string, relPath: string, blobId: string, deferDirSync: boolean): Promise<Materialization> {
     const blob = this.blobPath(ref, blobId);
     const linkPath = this.snapshotFilePath(ref, commit, relPath);
     const blobStat = await statOrUndefined(blob);
@@ -320,7 +320,7 @@ export class HfCache {
   }
 
   /** Not written when the revision is the commit itself, like huggingface_hub; unchanged refs are not rewritten. */
-  async writeRef(ref: RepoRef, revision: string, commit: string): Promise<void> {
+  async writeRef(ref: CacheRepoRef, revision: string, commit: string): Promise<void> {
     validateCommit(commit);
     const name = validateRevision(revision);
     if (name === commit) return;
@@ -333,14 +333,14 @@ export class HfCache {
   }
 
   /** The commit a revision names in this cache; a full commit sha names itself. */
-  async readRef(ref: RepoRef, revision: string): Promise<string | undefined> {
+  async readRef(ref: CacheRepoRef, revision: string): Promise<string | undefined> {
     const name = validateRevision(revision);
     const stored = await this.readRefFile(this.refPath(ref, name));
     if (stored !== undefined && isCommitSha(stored)) return stored;
     return isCommitSha(name) ? name : undefined;
   }
 
-  async snapshotIsComplete(ref: RepoRef, commit: string, files: readonly SnapshotFileSpec[]): Promise<boolean> {
+  async snapshotIsComplete(ref: CacheRepoRef, commit: string, files: readonly SnapshotFileSpec[]): Promise<boolean> {
     for (const file of files) {
       if (!(await this.fileMatchesBlob(this.snapshotFilePath(ref, commit, file.path), this.blobPath(ref, file.blobId), file.size))) {
         return false;
@@ -350,7 +350,7 @@ export class HfCache {
   }
 
   /** Removes our partials (and their journals) of these blobs; call holding each blob's lock. */
-  async removeIncomplete(ref: RepoRef, blobIds: readonly string[]): Promise<void> {
+  async removeIncomplete(ref: CacheRepoRef, blobIds: readonly string[]): Promise<void> {
     for (const blobId of blobIds) {
       // The journal first: a kill in between leaves a partial without one (fine), never a journal without its partial.
       await unlinkIfPresent(this.rangeJournalPath(ref, blobId));
@@ -393,7 +393,7 @@ export class HfCache {
     return sizeOk(st.size) && (st.size === blobStat.size || (st.ino === blobStat.ino && st.dev === blobStat.dev));
   }
 
-  private async copyIntoPlace(ref: RepoRef, from: string, dest: string, deferDirSync = false): Promise<void> {
+  private async copyIntoPlace(ref: CacheRepoRef, from: string, dest: string, deferDirSync = false): Promise<void> {
     const temp = tempPathIn(this.repoDir(ref));
     try {
       await fs.copyFile(from, temp);
@@ -411,7 +411,7 @@ export class HfCache {
     else await fsyncDir(path.dirname(dest));
   }
 
-  private async ensureDir(ref: RepoRef, dir: string): Promise<void> {
+  private async ensureDir(ref: CacheRepoRef, dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
     this.assertNoSymlinkedParents(ref, dir, true);
     let firstCreated: string | undefined;
@@ -433,7 +433,7 @@ export class HfCache {
    * through one could land anywhere. The root and the repo folder itself may be symlinks (a cache moved to
    * another disk); what huggingface_hub creates below them never is.
    */
-  private assertNoSymlinkedParents(ref: RepoRef, target: string, includeTarget: boolean): void {
+  private assertNoSymlinkedParents(ref: CacheRepoRef, target: string, includeTarget: boolean): void {
     const repo = this.repoDir(ref);
     const parts = path.relative(repo, target).split(path.sep);
     const count = includeTarget ? parts.length : parts.length - 1;

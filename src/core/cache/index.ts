@@ -1,10 +1,11 @@
-export { resolveCacheRoot, repoFolderName, parseRepoFolderName, parsePartialName, safeRepoPath, validateBlobId, validateCommit, isBlobId, LAYOUT } from './paths';
+export { resolveCacheRoot, resolveXetCacheRoot, repoFolderName, parseRepoFolderName, parsePartialName, safeRepoPath, validateBlobId, validateCommit, isBlobId, LAYOUT } from './paths';
 export type { CacheRootOptions, PartialOwner } from './paths';
 export { HfCache } from './hfCache';
 export { BlobLocks } from './blobLocks';
 export type { BlobLock, BlobLockOptions } from './blobLocks';
 export type { HfCacheOptions, LinkFs, Materialization, SnapshotFileSpec } from './hfCache';
 export { scanCache } from './scan';
+export type { CachedPartial, ScanOptions, ScanProgress } from './scan';
 export type { CacheScan, CachedRepo, CachedRevision, CachedFile } from './scan';
 export { deleteRevision, finishInterruptedDeletes } from './cleanup';
 export { planRevisionDelete } from './cleanupPlan';

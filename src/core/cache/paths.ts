@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MistudioError } from '../errors';
-import { validateRepoId, type RepoKind, type RepoRef } from '../repo';
+import { validateRepoId, type CacheRepoKind, type CacheRepoRef } from '../repo';
 
 /** huggingface_hub's separator between the parts of a repo folder name; '--' is not allowed inside repo ids. */
 export const REPO_ID_SEPARATOR = '--';
@@ -42,6 +42,23 @@ export function resolveCacheRoot(opts: CacheRootOptions = {}): string {
   return path.resolve(home, '.cache', 'huggingface', 'hub');
 }
 
+/**
+ * huggingface_hub's Xet chunk cache (hf_xet keeps deduplicated chunks there, apart from the hub cache): HF_XET_CACHE,
+ * else $HF_HOME/xet with HF_HOME resolved as huggingface_hub resolves it.
+ */
+export function resolveXetCacheRoot(opts: Omit<CacheRootOptions, 'override'> = {}): string {
+  const env = opts.env ?? process.env;
+  const home = opts.homedir ?? os.homedir();
+  const pick = (name: string): string | undefined => {
+    const value = env[name];
+    return value !== undefined && value.trim() !== '' ? expandUser(expandVars(value, env), home) : undefined;
+  };
+  const xet = pick('HF_XET_CACHE');
+  if (xet !== undefined) return path.resolve(xet);
+  const hfHome = pick('HF_HOME') ?? path.join(pick('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'huggingface');
+  return path.resolve(hfHome, 'xet');
+}
+
 function expandUser(p: string, home: string): string {
   if (p === '~') return home;
   if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(home, p.slice(2));
@@ -57,17 +74,17 @@ function expandVars(p: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** models--org--name / datasets--org--name, exactly huggingface_hub's repo_folder_name. */
-export function repoFolderName(ref: RepoRef): string {
+export function repoFolderName(ref: CacheRepoRef): string {
   const repoId = validateRepoId(ref.repoId);
   return [`${ref.kind}s`, ...repoId.split('/')].join(REPO_ID_SEPARATOR);
 }
 
-/** The inverse of repoFolderName; undefined for folders that are not model or dataset repos (spaces, junk). */
-export function parseRepoFolderName(name: string): RepoRef | undefined {
+/** The inverse of repoFolderName (models, datasets and Spaces); undefined for anything else. */
+export function parseRepoFolderName(name: string): CacheRepoRef | undefined {
   const at = name.indexOf(REPO_ID_SEPARATOR);
   if (at <= 0) return undefined;
   const type = name.slice(0, at);
-  const kind: RepoKind | undefined = type === 'models' ? 'model' : type === 'datasets' ? 'dataset' : undefined;
+  const kind: CacheRepoKind | undefined = type === 'models' ? 'model' : type === 'datasets' ? 'dataset' : type === 'spaces' ? 'space' : undefined;
   if (kind === undefined) return undefined;
   const repoId = name.slice(at + REPO_ID_SEPARATOR.length).split(REPO_ID_SEPARATOR).join('/');
   return repoId.length > 0 ? { kind, repoId } : undefined;

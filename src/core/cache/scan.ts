@@ -3,12 +3,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { forEachConcurrently } from '../concurrency';
 import { throwIfAborted } from '../errors';
-import type { RepoKind } from '../repo';
+import type { CacheRepoKind } from '../repo';
 import { errnoCode, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
 import { IGNORED_NAMES, LAYOUT, isInside, parsePartialName, parseRepoFolderName, type PartialOwner } from './paths';
 
-/** What the cache holds: models and datasets (which the catalog manages) and Spaces (which other tools put there). */
-export type CachedRepoKind = RepoKind | 'space';
+export type CachedRepoKind = CacheRepoKind;
 
 export interface CachedFile {
   /** Repo-relative posix path, e.g. "tokenizer/vocab.txt". */
@@ -116,7 +115,7 @@ export async function scanCache(root: string, options: ScanOptions | AbortSignal
     if (IGNORED_NAMES.has(name) || name === LAYOUT.locks || name === 'CACHEDIR.TAG') continue;
     const entryPath = path.join(rootPath, name);
     if (name === LAYOUT.blobs && (await lstatOrUndefined(path.join(entryPath, SHARED_BLOBS_MARKER)))?.isFile()) continue;
-    const ref = parseCachedRepoFolder(name);
+    const ref = parseRepoFolderName(name);
     if (ref === undefined) {
       scan.warnings.push(`Not a Hugging Face cache repo folder: ${entryPath}`);
       continue;
@@ -151,15 +150,6 @@ export async function scanCache(root: string, options: ScanOptions | AbortSignal
   scan.repos = scanned.filter((r): r is CachedRepo => r !== undefined);
   scan.sizeOnDisk = scan.repos.reduce((sum, r) => sum + r.sizeOnDisk, 0);
   return scan;
-}
-
-/** models--org--name, datasets--org--name and spaces--org--name, as huggingface_hub names them. */
-export function parseCachedRepoFolder(name: string): { kind: CachedRepoKind; repoId: string } | undefined {
-  const ref = parseRepoFolderName(name);
-  if (ref) return ref;
-  const prefix = 'spaces--';
-  if (!name.startsWith(prefix) || name.length === prefix.length) return undefined;
-  return { kind: 'space', repoId: name.slice(prefix.length).split('--').join('/') };
 }
 
 interface RepoContext {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { isCommitSha, type RepoRef } from '../repo';
+import { isCommitSha, type CacheRepoRef } from '../repo';
 import type { HfCache } from './hfCache';
 import { LAYOUT } from './paths';
 import { readTreeCache } from './treeCache';
@@ -30,7 +30,7 @@ const SHA1 = /^[0-9a-f]{40}$/;
  * what the Hub listed; without one, by the blob itself: its name is the id (64 hex an LFS sha256, 40 hex a git sha1 —
  * the same rule huggingface_hub's cache follows) and its size the size.
  */
-export async function readCachedSnapshot(cache: HfCache, ref: RepoRef, revision: string): Promise<CachedSnapshot | undefined> {
+export async function readCachedSnapshot(cache: HfCache, ref: CacheRepoRef, revision: string): Promise<CachedSnapshot | undefined> {
   const commit = isCommitSha(revision) ? revision : await readRef(cache, ref, revision);
   if (!commit) return undefined;
   const root = cache.snapshotDir(ref, commit);
@@ -68,7 +68,7 @@ export async function readCachedSnapshot(cache: HfCache, ref: RepoRef, revision:
   return { commit, files };
 }
 
-async function readRef(cache: HfCache, ref: RepoRef, revision: string): Promise<string | undefined> {
+async function readRef(cache: HfCache, ref: CacheRepoRef, revision: string): Promise<string | undefined> {
   const text = await fs.readFile(cache.refPath(ref, revision), 'utf8').catch(() => undefined);
   const commit = text?.trim();
   return commit && isCommitSha(commit) ? commit : undefined;

@@ -1,4 +1,4 @@
-import type { RepoRef } from '../repo';
+import type { CacheRepoRef } from '../repo';
 import type { HfCache } from './hfCache';
 import { readBoundedJson, wrappedErrnoCode, writeFileAtomic } from './fsUtil';
 import { LAYOUT, safeRepoPath, validateCommit } from './paths';
@@ -27,7 +27,7 @@ const MAX_TREE_BYTES = 64 * 1024 * 1024;
 const SHA1 = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
-export function treeCachePath(cache: HfCache, ref: RepoRef, commit: string): string {
+export function treeCachePath(cache: HfCache, ref: CacheRepoRef, commit: string): string {
   return cache.repoSubPath(ref, LAYOUT.trees, `${validateCommit(commit)}.json`);
 }
 
@@ -35,7 +35,7 @@ export function treeCachePath(cache: HfCache, ref: RepoRef, commit: string): str
  * The commit's listing, or undefined when there is none or it is not one (another format version, torn, hostile).
  * Entries whose path the cache could never hold are left out: nothing is ever looked up under them.
  */
-export async function readTreeCache(cache: HfCache, ref: RepoRef, commit: string): Promise<TreeListing | undefined> {
+export async function readTreeCache(cache: HfCache, ref: CacheRepoRef, commit: string): Promise<TreeListing | undefined> {
   const data = await readBoundedJson(treeCachePath(cache, ref, commit), MAX_TREE_BYTES);
   if (!isObject(data) || data.format_version !== TREE_FORMAT_VERSION || !isObject(data.files)) return undefined;
   const listing = new Map<string, TreeEntry>();
@@ -75,7 +75,7 @@ export function serializeTreeCache(listing: TreeListing): string {
  * wrote may carry Xet hashes we do not know. Temp file + rename, so concurrent writers (of identical content) and
  * readers never see half a file. True when this call wrote it.
  */
-export async function ensureTreeCache(cache: HfCache, ref: RepoRef, commit: string, listing: TreeListing): Promise<boolean> {
+export async function ensureTreeCache(cache: HfCache, ref: CacheRepoRef, commit: string, listing: TreeListing): Promise<boolean> {
   if ((await readTreeCache(cache, ref, commit)) !== undefined) return false;
   const file = treeCachePath(cache, ref, commit);
   const data = serializeTreeCache(listing);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HfCache } from '../../../src/core/cache/hfCache';
-import type { RepoRef } from '../../../src/core/repo';
+import type { CacheRepoRef, RepoRef } from '../../../src/core/repo';
 
 export const MODEL: RepoRef = { kind: 'model', repoId: 'org/tiny-model' };
 export const DATASET: RepoRef = { kind: 'dataset', repoId: 'org/tiny-data' };
@@ -32,7 +32,7 @@ export interface FileSpec {
 }
 
 /** Downloads a revision "by hand" through the public API: write .incomplete, commit, link, ref. */
-export async function addRevision(cache: HfCache, ref: RepoRef, commit: string, files: readonly FileSpec[], revision?: string): Promise<Array<{ path: string; blobId: string }>> {
+export async function addRevision(cache: HfCache, ref: CacheRepoRef, commit: string, files: readonly FileSpec[], revision?: string): Promise<Array<{ path: string; blobId: string }>> {
   await cache.ensureRepoLayout(ref);
   const out: Array<{ path: string; blobId: string }> = [];
   for (const file of files) {

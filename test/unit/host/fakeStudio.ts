@@ -77,6 +77,7 @@ export class FakeStudio {
       searchHub: unexpected('searchHub'),
       whoAmI: unexpected('whoAmI'),
       scanCache: unexpected('scanCache'),
+      inventory: unexpected('inventory'),
       whenIdle: async () => undefined,
     };
     // Only the members above exist; the cast is the point of a fake.

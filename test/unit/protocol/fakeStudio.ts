@@ -108,6 +108,7 @@ export async function createFakeStudio(): Promise<FakeStudio> {
     }),
     whoAmI: vi.fn(async () => ({ name: 'tester', type: 'user' as const, orgs: [] })),
     scanCache: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, filesScanned: 0, warnings: [] })),
+    inventory: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, partialBytes: 0, xet: null, filesScanned: 0, warnings: [] })),
     reconcile: vi.fn(async () => undefined),
     whenIdle: vi.fn(async () => undefined),
     close: vi.fn(async () => {
