@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, scanCache, type CacheScan } from './cache';
+import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, readCachedSnapshot, scanCache, type CacheScan } from './cache';
+import { echo } from './echo';
 import { readCacheInventory, type CacheInventory, type InventoryOptions } from './cacheInventory';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
 import { describeError, MistudioError } from './errors';
@@ -7,7 +8,7 @@ import { HubClient, type HubSearchResult, type HubUser, type SearchOptions } fro
 import { CleanupQueue } from './jobs/cleanupQueue';
 import type { DownloadJobDeps } from './jobs/downloadJob';
 import { DownloadQueue } from './jobs/downloadQueue';
-import { planDownload } from './jobs/plan';
+import { normaliseRequest, planDownload } from './jobs/plan';
 import { OwnerLease } from './locking/ownerLease';
 import type { ProgressSnapshot } from './progress';
 import { isCommitSha, type RepoKind, type RepoRef } from './repo';
@@ -90,7 +91,7 @@ class Studio implements StudioApi {
       lease: this.lease,
       logger: this.logger,
       maxConcurrentDownloads: this.settings.maxConcurrentDownloads,
-      jobDeps: () => this.downloadJobDeps(),
+      jobDeps: (options) => this.downloadJobDeps(options),
     });
     this.cleanups = new CleanupQueue({ catalog, cache: this.cache, holders: this.holders, locks: this.blobLocks, lease: this.lease, logger: this.logger });
     this.onDidChangeEntry = catalog.onDidChange as StudioApi['onDidChangeEntry'];
@@ -105,11 +106,11 @@ class Studio implements StudioApi {
 
   // ── Hub ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async hub(): Promise<{ hub: HubClient; token: string | undefined }> {
+  private async hub(options: { readonly offline?: boolean } = {}): Promise<{ hub: HubClient; token: string | undefined }> {
     const token = (await this.options.token?.()) || undefined;
     const hub = new HubClient({
       endpoint: this.settings.endpoint,
-      offline: this.settings.offline,
+      offline: this.settings.offline || options.offline === true,
       ...(token ? { token } : {}),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
@@ -143,8 +144,8 @@ class Studio implements StudioApi {
   // ── Downloads ────────────────────────────────────────────────────────────────────────────────────────────────
 
   /** What one download needs; built as it starts, so the current settings and token apply. */
-  private async downloadJobDeps(): Promise<Omit<DownloadJobDeps, 'onTracker'>> {
-    const { hub, token } = await this.hub();
+  private async downloadJobDeps(options: { readonly offline: boolean }): Promise<Omit<DownloadJobDeps, 'onTracker'>> {
+    const { hub, token } = await this.hub(options);
     const { dispatcher, userAgent, freeSpace, transfer } = this.options;
     return {
       catalog: this.catalog,
@@ -160,6 +161,7 @@ class Studio implements StudioApi {
       ...(transfer ? { transfer } : {}),
       withBlobLock: this.blobLocks.run,
       holdFiles: this.holdFiles,
+      fromCache: options.offline,
     };
   }
 
@@ -176,6 +178,18 @@ class Studio implements StudioApi {
   async enqueue(input: DownloadRequest | DownloadPlan): Promise<CatalogEntry> {
     this.assertOpen();
     return this.downloads.enqueue('request' in input ? input.request : input);
+  }
+
+  async adopt(request: DownloadRequest): Promise<CatalogEntry> {
+    this.assertOpen();
+    const { kind, repoId, revision } = normaliseRequest(request);
+    // Refused before an entry exists: adopting what is not there must leave the catalog as it was.
+    const cached = await readCachedSnapshot(this.cache, { kind, repoId }, revision);
+    if (!cached || cached.files.length === 0) {
+      throw new MistudioError('InvalidInput', `${repoId}@${echo(revision)} is not in the cache at ${this.cacheRoot}: nothing to add`, { repoId });
+    }
+    const entry = this.downloads.enqueue({ kind, repoId, revision }, { fromCache: true });
+    return this.downloads.whenSettled(entry.id);
   }
 
   async resume(entryId: string): Promise<CatalogEntry> {

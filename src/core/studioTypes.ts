@@ -150,6 +150,12 @@ export interface StudioApi {
   plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan>;
   /** Adds (or re-queues) the catalog entry and starts the download in the background. */
   enqueue(request: DownloadRequest | DownloadPlan): Promise<CatalogEntry>;
+  /**
+   * Adds a revision the cache already holds (another tool downloaded it) to the catalog without a request: planned,
+   * checked and linked from the cache, metadata read from its files. Resolves with the settled entry (ready, or error
+   * if a file is damaged); refuses a revision the cache does not hold before any entry is made.
+   */
+  adopt(request: DownloadRequest): Promise<CatalogEntry>;
   /** Resolves when the entry stops: ready, error, cancelled or paused (never rejects for those). */
   whenSettled(entryId: string): Promise<CatalogEntry>;
   /** Stops the transfer, removes partial files, marks the entry `cancelled`. */

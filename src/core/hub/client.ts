@@ -1,13 +1,13 @@
 import { datasetInfo, listDatasets, listFiles, listModels, modelInfo, parseSafetensorsMetadata } from '@huggingface/hub';
 import { echo } from '../echo';
 import { MistudioError, throwIfAborted } from '../errors';
-import type { DatasetMetadata, ModelMetadata, RepoMetadata } from '../metadata';
+import type { ModelMetadata, RepoMetadata } from '../metadata';
 import { validateRepoId, validateRevision, type RepoKind, type RepoRef } from '../repo';
-import { configsFromCard, inferConfigs } from './datasetLayout';
 import { resolveEndpoint } from './endpoint';
 import { failureOf, httpError, isBrokenConnection, parseRetryAfter, toMistudioError, transportError, type CallContext, type FailedResponse } from './hubErrors';
 import { configFacts, memoryEstimate, parameterCount, pickSafetensorsPath } from './modelMetadata';
 import { validateRepoFilePath } from './repoPath';
+import { baseMetadata, datasetMetadata } from './repoMetadata';
 import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, type HubRetryPolicy } from './retry';
 import { delay } from '../delay';
 import type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
@@ -169,16 +169,7 @@ export class HubClient {
    */
   async readMetadata(ref: RepoRef, commit: string, files: readonly RepoFile[], info: RepoInfo, signal?: AbortSignal): Promise<RepoMetadata> {
     throwIfAborted(signal);
-    const base: RepoMetadata = {
-      gated: info.gated,
-      private: info.private,
-      downloads: info.downloads,
-      likes: info.likes,
-      totalSize: files.reduce((sum, f) => sum + f.size, 0),
-      ...(info.license ? { license: info.license } : {}),
-      ...(info.pipelineTag ? { pipelineTag: info.pipelineTag } : {}),
-      ...(info.lastModified ? { lastModified: info.lastModified } : {}),
-    };
+    const base = baseMetadata(info, files);
     if (ref.kind === 'dataset') return { ...base, dataset: datasetMetadata(info, files) };
     return { ...base, model: await this.modelMetadata(ref, commit, files, signal) };
   }
@@ -298,12 +289,6 @@ export class HubClient {
       }
     };
   }
-}
-
-function datasetMetadata(info: RepoInfo, files: readonly RepoFile[]): DatasetMetadata {
-  const paths = files.map((f) => f.path);
-  const configs = configsFromCard(info.cardData, paths) ?? inferConfigs(paths);
-  return configs.length > 0 ? { configs } : {};
 }
 
 function licenseOf(cardData: Readonly<Record<string, unknown>> | undefined): string | undefined {

@@ -6,3 +6,4 @@ export { validateRepoFilePath } from './repoPath';
 export type { HubRetryPolicy } from './retry';
 export type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
 export { isOfflineEnv } from './offline';
+export { readCachedMetadata } from './cachedMetadata';

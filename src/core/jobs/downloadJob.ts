@@ -3,7 +3,7 @@ import { ensureTreeCache, type BlobLock, type HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
 import { MistudioError, describeError, isCancellation, isMistudioError, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
-import { offlineError, type HubClient, type RepoFile } from '../hub';
+import { offlineError, readCachedMetadata, type HubClient, type RepoFile } from '../hub';
 import type { RepoMetadata } from '../metadata';
 import { repoUrl, type RepoRef } from '../repo';
 import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
@@ -33,6 +33,8 @@ export interface DownloadJobDeps {
    * them; called before the first link and again once the entry is ready.
    */
   readonly holdFiles: (ref: RepoRef, commit: string, entry: { readonly revision: string; readonly paths: readonly string[] }) => Promise<void>;
+  /** Adopting what the cache holds (offline for this job only): a file that would need fetching is damaged. */
+  readonly fromCache?: boolean;
   /** Called once the byte total is known, so the shell can show live progress. */
   readonly onTracker: (tracker: ProgressTracker) => void;
 }
@@ -95,8 +97,11 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
       { repoId: entry.repoId, neededBytes: needed, freeBytes: plan.freeBytes, path: cache.root },
     );
   }
-  const metadata = deps.hub
-    .readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
+  // Offline (or adopting what the cache holds), the same facts come from the cached files.
+  const readMetadata = deps.hub.offline
+    ? readCachedMetadata(cache, ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
+    : deps.hub.readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal);
+  const metadata = readMetadata
     .catch((err: unknown): RepoMetadata | undefined => {
       if (!isCancellation(err)) logger.warn(`Metadata for ${entry.repoId}: ${describeError(err)}`);
       return undefined;
@@ -111,7 +116,8 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
       fileCount: plan.files.length,
       errorCode: null,
       errorMessage: null,
-      metadata: { ...entry.metadata, ...infoMetadata(plan), totalSize: plan.allFiles.reduce((s, f) => s + f.size, 0) },
+      // An offline plan knows nothing of the Hub's facts (likes, license, gating): the entry keeps what it had.
+      metadata: { ...entry.metadata, ...(deps.hub.offline ? {} : infoMetadata(plan)), totalSize: plan.allFiles.reduce((s, f) => s + f.size, 0) },
     });
   });
   logger.info(`${entry.repoId}@${entry.revision} → ${plan.commit.slice(0, 12)}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${formatBytes(plan.bytesToDownload)} to download)`);
@@ -245,6 +251,12 @@ async function transferFile(
 ): Promise<void> {
   const { catalog, cache } = deps;
   // Offline, a blob that must be (re)fetched — damaged, or gone since the plan — fails instead of reaching out.
+  if (deps.fromCache) {
+    throw new MistudioError('ChecksumMismatch', `${file.path} of ${ref.repoId} is damaged in the cache (not the size or content its listing gives); Re-download fetches it again`, {
+      repoId: ref.repoId,
+      path: file.path,
+    });
+  }
   if (deps.hub.offline) throw offlineError(`${file.path} of ${ref.repoId}`);
   let doneRanges = file.doneRanges;
   let result: DownloadResult;

@@ -37,7 +37,7 @@ export interface DownloadQueueDeps {
    * What one download needs, asked for as it starts (inside its error handling: a failing token provider is that
    * download's error), so settings and a sign-in apply to the next download.
    */
-  readonly jobDeps: () => Promise<Omit<DownloadJobDeps, 'onTracker'>>;
+  readonly jobDeps: (options: { readonly offline: boolean }) => Promise<Omit<DownloadJobDeps, 'onTracker'>>;
 }
 
 /**
@@ -55,6 +55,8 @@ export class DownloadQueue {
   private resumeOrphans = false;
   /** Entries someone waits on with whenSettled: taken over when orphaned, whatever resumeOrphans says. */
   private readonly awaited = new Map<string, number>();
+  /** Entries whose next run must not touch the network (adopted from the cache): planned and linked from the cache. */
+  private readonly fromCacheOnly = new Set<string>();
   private closed = false;
 
   readonly onDidProgress = this.progressEmitter.event;
@@ -74,8 +76,11 @@ export class DownloadQueue {
     this.limiter.setLimit(maxConcurrentDownloads);
   }
 
-  /** Adds (or re-queues) the request's entry and schedules it, unless it is already downloading here or elsewhere. */
-  enqueue(input: DownloadRequest): CatalogEntry {
+  /**
+   * Adds (or re-queues) the request's entry and schedules it, unless it is already downloading here or elsewhere.
+   * `fromCache`: its next run plans and links what the cache holds, with no request (adopting another tool's files).
+   */
+  enqueue(input: DownloadRequest, options: { readonly fromCache?: boolean } = {}): CatalogEntry {
     const request = normaliseRequest(input);
     const include = [...(request.include ?? [])];
     const exclude = [...(request.exclude ?? [])];
@@ -92,6 +97,7 @@ export class DownloadQueue {
           includePatterns: include,
           excludePatterns: exclude,
         });
+    if (options.fromCache) this.fromCacheOnly.add(entry.id);
     this.schedule(entry.id);
     return entry;
   }
@@ -315,7 +321,7 @@ export class DownloadQueue {
     const job = this.catalog.listJobs({ type: 'download', entryId })[0] ?? this.catalog.addJob({ type: 'download', entryId });
     this.catalog.updateJob(job.id, { state: 'running', attempts: job.attempts + 1 });
     try {
-      const jobDeps = await this.deps.jobDeps();
+      const jobDeps = await this.deps.jobDeps({ offline: this.fromCacheOnly.has(entryId) });
       await runDownload(
         {
           ...jobDeps,
@@ -345,6 +351,7 @@ export class DownloadQueue {
         });
       }
     } finally {
+      this.fromCacheOnly.delete(entryId);
       active.tracker?.dispose();
     }
   }

@@ -76,6 +76,7 @@ export class FakeStudio {
       files: () => [],
       searchHub: unexpected('searchHub'),
       whoAmI: unexpected('whoAmI'),
+      adopt: unexpected('adopt'),
       scanCache: unexpected('scanCache'),
       inventory: unexpected('inventory'),
       whenIdle: async () => undefined,

@@ -107,6 +107,9 @@ export async function createFakeStudio(): Promise<FakeStudio> {
       return fake.hubResults.filter((r) => r.kind === kind && r.id.includes(query));
     }),
     whoAmI: vi.fn(async () => ({ name: 'tester', type: 'user' as const, orgs: [] })),
+    adopt: vi.fn(async () => {
+      throw new Error('adopt: not faked');
+    }),
     scanCache: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, filesScanned: 0, warnings: [] })),
     inventory: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, partialBytes: 0, xet: null, filesScanned: 0, warnings: [] })),
     reconcile: vi.fn(async () => undefined),
