@@ -1,18 +1,24 @@
 import { promises as fs } from 'node:fs';
-import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, readCachedSnapshot, scanCache, type CacheScan } from './cache';
+import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, readCachedSnapshot, scanCache, validateCommit, type CacheScan } from './cache';
 import { echo } from './echo';
 import { readCacheInventory, type CacheInventory, type InventoryOptions } from './cacheInventory';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
 import { describeError, MistudioError } from './errors';
 import { HubClient, type HubSearchResult, type HubUser, type SearchOptions } from './hub';
+import { CacheActions } from './jobs/cacheActions';
 import { CleanupQueue } from './jobs/cleanupQueue';
+import { verifyRevision } from './jobs/verifyRevision';
 import type { DownloadJobDeps } from './jobs/downloadJob';
 import { DownloadQueue } from './jobs/downloadQueue';
 import { normaliseRequest, planDownload } from './jobs/plan';
 import { OwnerLease } from './locking/ownerLease';
 import type { ProgressSnapshot } from './progress';
-import { isCommitSha, type RepoKind, type RepoRef } from './repo';
+import { isCommitSha, validateRepoId, type RepoKind, type RepoRef } from './repo';
 import type {
+  CacheActionOptions,
+  CacheActionResult,
+  CacheDeleteEstimate,
+  CacheTarget,
   DeleteEstimate,
   DeleteResult,
   DownloadPlan,
@@ -21,6 +27,9 @@ import type {
   StudioApi,
   StudioOptions,
   StudioSettings,
+  PrunePlan,
+  VerifyOptions,
+  VerifyReport,
 } from './studioTypes';
 import { downloadFile } from './transfer';
 
@@ -60,6 +69,7 @@ class Studio implements StudioApi {
   private readonly lease: OwnerLease;
   private readonly downloads: DownloadQueue;
   private readonly cleanups: CleanupQueue;
+  private readonly cacheActions: CacheActions;
   private closed = false;
 
   readonly onDidChangeEntry;
@@ -94,6 +104,16 @@ class Studio implements StudioApi {
       jobDeps: (options) => this.downloadJobDeps(options),
     });
     this.cleanups = new CleanupQueue({ catalog, cache: this.cache, holders: this.holders, locks: this.blobLocks, lease: this.lease, logger: this.logger });
+    this.cacheActions = new CacheActions({
+      cache: this.cache,
+      catalog,
+      cleanups: this.cleanups,
+      blobLocks: this.blobLocks,
+      stopDownload: (entryId) => this.downloads.stopForDelete(entryId),
+      inventory: (signal) => this.inventory(signal ? { signal } : {}),
+      resume: (entryId) => this.resume(entryId),
+      enqueue: (request) => this.enqueue(request),
+    });
     this.onDidChangeEntry = catalog.onDidChange as StudioApi['onDidChangeEntry'];
     this.onDidProgress = this.downloads.onDidProgress;
     this.onDidChangeCleanup = this.cleanups.onDidChange;
@@ -139,6 +159,35 @@ class Studio implements StudioApi {
 
   inventory(options: InventoryOptions = {}): Promise<CacheInventory> {
     return readCacheInventory({ cache: this.cache, catalog: this.catalog, holders: this.holders, xetRoot: this.options.xetCacheRoot ?? null }, options);
+  }
+
+  // ── The cache as a whole ─────────────────────────────────────────────────────────────────────────────────────
+
+  estimateCacheDelete(targets: readonly CacheTarget[]): Promise<CacheDeleteEstimate> {
+    return this.cacheActions.estimateDelete(targets);
+  }
+
+  deleteFromCache(targets: readonly CacheTarget[], options?: CacheActionOptions): Promise<CacheActionResult> {
+    this.assertOpen();
+    return this.cacheActions.deleteFromCache(targets, options);
+  }
+
+  planPrune(signal?: AbortSignal): Promise<PrunePlan> {
+    return this.cacheActions.planPrune(signal);
+  }
+
+  prune(options?: CacheActionOptions): Promise<CacheActionResult> {
+    this.assertOpen();
+    return this.cacheActions.prune(options);
+  }
+
+  verifyRevision(target: Required<CacheTarget>, options?: VerifyOptions): Promise<VerifyReport> {
+    return verifyRevision(this.cache, { kind: target.kind, repoId: validateRepoId(target.repoId) }, validateCommit(target.commit), options);
+  }
+
+  repairRevision(report: VerifyReport): Promise<CatalogEntry> {
+    this.assertOpen();
+    return this.cacheActions.repair(report);
   }
 
   // ── Downloads ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -228,8 +277,10 @@ class Studio implements StudioApi {
     await this.downloads.stopForDelete(entryId);
     const estimate = await this.estimateDelete(entryId).catch((): DeleteEstimate => ({ freedBytes: 0, heldBy: [] }));
     // Re-read: the download may have changed the entry's files until it stopped.
-    const cleanupJobId = await this.cleanups.deleteEntry(this.requireEntry(entryId));
-    return { freedBytesEstimate: estimate.freedBytes, heldBy: estimate.heldBy, cleanupJobId };
+    const cleanup = await this.cleanups.deleteEntry(this.requireEntry(entryId));
+    // Runs in the background; its failure is logged and kept on the job row for the next start.
+    cleanup.done.catch(() => undefined);
+    return { freedBytesEstimate: estimate.freedBytes, heldBy: estimate.heldBy, cleanupJobId: cleanup.jobId };
   }
 
   // ── Start, idle, close ───────────────────────────────────────────────────────────────────────────────────────

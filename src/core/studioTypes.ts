@@ -4,7 +4,7 @@ import type { CacheInventory, InventoryOptions } from './cacheInventory';
 import type { Event } from './events';
 import type { HubSearchResult, HubUser, RepoInfo, SearchOptions } from './hub';
 import type { ProgressSnapshot } from './progress';
-import type { RepoKind, RepoRef } from './repo';
+import type { CacheRepoKind, RepoKind, RepoRef } from './repo';
 import type { OpenPartialFile, RetryOptions } from './transfer';
 
 /** Where a line of the engine's log goes (the extension's LogOutputChannel, the CLI's stderr in --verbose). */
@@ -135,6 +135,107 @@ export interface DeleteResult {
   readonly cleanupJobId: string;
 }
 
+/** What a cache view action acts on: one revision of a cached repo, or (no commit) every revision of it. */
+export interface CacheTarget {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  readonly commit?: string;
+}
+
+/** One cached revision a delete or prune would remove. */
+export interface CacheRevisionEstimate {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  readonly commit: string;
+  readonly refs: readonly string[];
+  /** Bytes the filesystem gets back. */
+  readonly freedBytes: number;
+  /** Other catalogs whose entries keep files of it in place. */
+  readonly heldBy: readonly RevisionHolder[];
+  /** This catalog's entries on it; they leave the catalog with it. */
+  readonly entries: readonly { readonly entryId: string; readonly revision: string }[];
+}
+
+export interface CacheDeleteEstimate {
+  readonly revisions: readonly CacheRevisionEstimate[];
+  readonly freedBytes: number;
+}
+
+/** How one revision's delete ended: what it freed and kept, or why it failed. Never "freed" when it did not. */
+export interface CacheRevisionOutcome {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  readonly commit: string;
+  readonly freedBytes: number;
+  /** Files that stayed: held by other catalogs. */
+  readonly pathsKept: number;
+  /** What was left alone and why. */
+  readonly skipped: readonly string[];
+  /** Set when the delete failed; its job stays persisted and runs again at the next start. */
+  readonly error?: string;
+}
+
+export interface PartialOutcome {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  readonly path: string;
+  readonly size: number;
+  /** removed; or kept because a download is writing it right now (its blob lock is held). */
+  readonly removed: boolean;
+}
+
+export interface CacheActionResult {
+  readonly freedBytes: number;
+  readonly revisions: readonly CacheRevisionOutcome[];
+  readonly partials: readonly PartialOutcome[];
+  /** Stopped by its signal: what had not started was left alone. */
+  readonly cancelled: boolean;
+}
+
+export interface CacheActionProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly freedBytes: number;
+  /** What is being worked on, e.g. "org/name@1a2b3c4d". */
+  readonly current?: string;
+}
+
+export interface CacheActionOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: CacheActionProgress) => void;
+}
+
+/** What `prune` removes: detached revisions no catalog holds, and partial downloads nobody can resume. */
+export interface PrunePlan {
+  readonly revisions: readonly CacheRevisionEstimate[];
+  readonly partials: readonly { readonly kind: CacheRepoKind; readonly repoId: string; readonly path: string; readonly size: number }[];
+  readonly freedBytes: number;
+}
+
+export interface VerifyProblem {
+  readonly path: string;
+  readonly blobId: string;
+  /** missing: the link leads nowhere; size or content: the blob is not what its name or listing says. */
+  readonly problem: 'missing' | 'size' | 'content';
+}
+
+export interface VerifyReport {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  readonly commit: string;
+  readonly files: number;
+  /** Bytes read and hashed (each distinct blob once). */
+  readonly bytes: number;
+  readonly bad: readonly VerifyProblem[];
+  /** Files whose expected hash is unknown (a copied file with no listing to name it); not counted as bad. */
+  readonly unverifiable: readonly string[];
+}
+
+export interface VerifyOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: { readonly bytesDone: number; readonly bytesTotal: number }) => void;
+}
+
 export interface StudioApi {
   readonly catalog: Catalog;
   readonly cacheRoot: string;
@@ -179,6 +280,24 @@ export interface StudioApi {
    * catalogs, nobody) and whose each partial download is; repos arrive through `onRepo` as they are read.
    */
   inventory(options?: InventoryOptions): Promise<CacheInventory>;
+  /** What deleting these from disk would free, and who keeps files of them in place. */
+  estimateCacheDelete(targets: readonly CacheTarget[]): Promise<CacheDeleteEstimate>;
+  /**
+   * Deletes cached revisions from disk, whoever put them there (each a persisted cleanup job, one after another):
+   * this catalog's entries on them leave the catalog, files other catalogs hold stay, and the result says what each
+   * freed, kept or failed to do.
+   */
+  deleteFromCache(targets: readonly CacheTarget[], options?: CacheActionOptions): Promise<CacheActionResult>;
+  /** Detached revisions no catalog holds, and partials nobody can resume; `prune` removes exactly these. */
+  planPrune(signal?: AbortSignal): Promise<PrunePlan>;
+  prune(options?: CacheActionOptions): Promise<CacheActionResult>;
+  /** Re-hashes every blob of a cached revision (sha256 / git sha1) against its name and tree listing. */
+  verifyRevision(target: Required<CacheTarget>, options?: VerifyOptions): Promise<VerifyReport>;
+  /**
+   * Removes the bad blobs a verify found and fetches them again through a download entry (this catalog's entry on the
+   * revision, else a new one for exactly those files). Resolves with the entry, queued.
+   */
+  repairRevision(report: VerifyReport): Promise<CatalogEntry>;
 
   /**
    * At start: downloads that were in flight become `paused` (or resume when `resumeInFlight`), pending cleanup jobs

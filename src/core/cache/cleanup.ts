@@ -11,6 +11,15 @@ import { IGNORED_NAMES, LAYOUT, isStrictlyInside, parseRepoFolderName } from './
 export { planRevisionDelete } from './cleanupPlan';
 export type { CleanupOptions, CleanupPlan } from './cleanupPlan';
 
+export interface RevisionDeleteResult {
+  /** Bytes the filesystem got back. */
+  readonly freedBytes: number;
+  /** What was left alone and why (a link leaving the repo, a blob that is a folder). */
+  readonly skipped: readonly string[];
+  /** Snapshot files that stay: others hold them, or the deleted entry never had them. */
+  readonly pathsKept: readonly string[];
+}
+
 /**
  * Deletes one cached revision the way `hf cache rm` does, but safely restartable: refs first (so no ref ever
  * names a missing snapshot), then the snapshot is moved aside in one rename (readers see it whole or not at
@@ -24,11 +33,11 @@ export async function deleteRevision(
   commit: string,
   signal?: AbortSignal,
   options: CleanupOptions = {},
-): Promise<{ freedBytes: number; skipped: string[] }> {
+): Promise<RevisionDeleteResult> {
   throwIfAborted(signal);
   const inspection = await inspect(cache, ref, commit, options, signal);
   const { plan, repo } = inspection;
-  if (repo === undefined) return { freedBytes: 0, skipped: plan.skipped };
+  if (repo === undefined) return { freedBytes: 0, skipped: plan.skipped, pathsKept: [] };
   // The folders it remembers are about to go; forgotten again at the end, after a download may have used them.
   cache.forgetDirectories(ref);
   try {
@@ -43,7 +52,7 @@ async function deleteInspected(
   repo: string,
   signal: AbortSignal | undefined,
   options: CleanupOptions,
-): Promise<{ freedBytes: number; skipped: string[] }> {
+): Promise<RevisionDeleteResult> {
   const inRepo = (...parts: string[]): string => confined(repo, path.join(repo, ...parts));
   const commit = plan.commit;
 
@@ -87,7 +96,7 @@ async function deleteInspected(
     // huggingface_hub's lock folder of the repo, when no lock file is left in it: one still there may be held.
     await rmdirIfEmpty(confined(path.dirname(repo), path.join(path.dirname(repo), LAYOUT.locks, path.basename(repo)))).catch(() => false);
   }
-  return { freedBytes: plan.freedBytes, skipped: plan.skipped };
+  return { freedBytes: plan.freedBytes, skipped: plan.skipped, pathsKept: plan.pathsKept };
 }
 
 /** Completes every deletion a crash interrupted (snapshots left in the repo folders' trash). */

@@ -180,7 +180,7 @@ async function realCacheRoot(root: string): Promise<string | undefined> {
   return real;
 }
 
-async function refsPointingAt(refsDir: string, commit: string, skipped: string[]): Promise<string[]> {
+export async function refsPointingAt(refsDir: string, commit: string, skipped: string[]): Promise<string[]> {
   const names: string[] = [];
   const visit = async (dir: string, prefix: string): Promise<void> => {
     for (const name of (await readdirOrEmpty(dir)).sort()) {

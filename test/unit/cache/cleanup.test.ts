@@ -129,7 +129,7 @@ describe('deleteRevision', () => {
     await twoRevisions(cache);
     await deleteRevision(cache, MODEL, COMMIT_A);
     const after = tree(root);
-    expect(await deleteRevision(cache, MODEL, COMMIT_A)).toEqual({ freedBytes: 0, skipped: [] });
+    expect(await deleteRevision(cache, MODEL, COMMIT_A)).toEqual({ freedBytes: 0, skipped: [], pathsKept: [] });
     expect(tree(root)).toEqual(after);
     expect((await deleteRevision(cache, DATASET, COMMIT_A)).freedBytes).toBe(0);
     expect((await deleteRevision(new HfCache(path.join(root, 'nope')), MODEL, COMMIT_A)).freedBytes).toBe(0);

@@ -87,7 +87,8 @@ describe('repoFolderName / parseRepoFolderName', () => {
     expect(parseRepoFolderName('models--google--gemma-2-2b')).toEqual({ kind: 'model', repoId: 'google/gemma-2-2b' });
     expect(parseRepoFolderName('datasets--NeelNanda--pile-10k')).toEqual({ kind: 'dataset', repoId: 'NeelNanda/pile-10k' });
     expect(parseRepoFolderName('models--gpt2')).toEqual({ kind: 'model', repoId: 'gpt2' });
-    expect(parseRepoFolderName('spaces--a--b')).toBeUndefined();
+    expect(parseRepoFolderName('spaces--a--b')).toEqual({ kind: 'space', repoId: 'a/b' });
+    expect(parseRepoFolderName('spaces--')).toBeUndefined();
     expect(parseRepoFolderName('.locks')).toBeUndefined();
     expect(parseRepoFolderName('models--')).toBeUndefined();
     expect(parseRepoFolderName('random')).toBeUndefined();

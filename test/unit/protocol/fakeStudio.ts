@@ -110,6 +110,24 @@ export async function createFakeStudio(): Promise<FakeStudio> {
     adopt: vi.fn(async () => {
       throw new Error('adopt: not faked');
     }),
+    estimateCacheDelete: vi.fn(async () => {
+      throw new Error('estimateCacheDelete: not faked');
+    }),
+    deleteFromCache: vi.fn(async () => {
+      throw new Error('deleteFromCache: not faked');
+    }),
+    planPrune: vi.fn(async () => {
+      throw new Error('planPrune: not faked');
+    }),
+    prune: vi.fn(async () => {
+      throw new Error('prune: not faked');
+    }),
+    verifyRevision: vi.fn(async () => {
+      throw new Error('verifyRevision: not faked');
+    }),
+    repairRevision: vi.fn(async () => {
+      throw new Error('repairRevision: not faked');
+    }),
     scanCache: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, filesScanned: 0, warnings: [] })),
     inventory: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, partialBytes: 0, xet: null, filesScanned: 0, warnings: [] })),
     reconcile: vi.fn(async () => undefined),
