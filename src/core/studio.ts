@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, readCachedSnapshot, scanCache, validateCommit, type CacheScan } from './cache';
+import { BlobLocks, finishInterruptedDeletes, HfCache, Holders, readCachedSnapshot, scanCache, type CacheScan } from './cache';
 import { echo } from './echo';
 import { readCacheInventory, type CacheInventory, type InventoryOptions } from './cacheInventory';
 import { openCatalog, type Catalog, type CatalogChange, type CatalogEntry, type EntryFile } from './catalog';
@@ -181,8 +181,9 @@ class Studio implements StudioApi {
     return this.cacheActions.prune(options);
   }
 
-  verifyRevision(target: Required<CacheTarget>, options?: VerifyOptions): Promise<VerifyReport> {
-    return verifyRevision(this.cache, { kind: target.kind, repoId: validateRepoId(target.repoId) }, validateCommit(target.commit), options);
+  async verifyRevision(target: Required<CacheTarget>, options?: VerifyOptions): Promise<VerifyReport> {
+    const ref = { kind: target.kind, repoId: validateRepoId(target.repoId) };
+    return verifyRevision(this.cache, ref, await this.cacheActions.resolveRevision(ref, target.revision), options);
   }
 
   repairRevision(report: VerifyReport): Promise<CatalogEntry> {

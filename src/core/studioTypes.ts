@@ -135,11 +135,12 @@ export interface DeleteResult {
   readonly cleanupJobId: string;
 }
 
-/** What a cache view action acts on: one revision of a cached repo, or (no commit) every revision of it. */
+/** What a cache action acts on: one revision of a cached repo, or (no revision) every revision of it. */
 export interface CacheTarget {
   readonly kind: CacheRepoKind;
   readonly repoId: string;
-  readonly commit?: string;
+  /** A commit, or a ref the cache knows (main, v1.0, refs/pr/1) naming one. */
+  readonly revision?: string;
 }
 
 /** One cached revision a delete or prune would remove. */

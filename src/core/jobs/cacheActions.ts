@@ -4,7 +4,8 @@ import { LAYOUT, parsePartialName, refsPointingAt, type BlobLocks, type HfCache 
 import type { Catalog, CatalogEntry } from '../catalog';
 import type { CacheInventory } from '../cacheInventory';
 import { describeError, MistudioError } from '../errors';
-import { isCommitSha, validateRepoId, type CacheRepoRef, type RepoRef } from '../repo';
+import { echo } from '../echo';
+import { isCommitSha, validateRepoId, validateRevision, type CacheRepoRef, type RepoRef } from '../repo';
 import type {
   CacheActionOptions,
   CacheActionResult,
@@ -195,12 +196,7 @@ export class CacheActions {
     const seen = new Set<string>();
     for (const target of targets) {
       const ref: CacheRepoRef = { kind: target.kind, repoId: validateRepoId(target.repoId) };
-      const snapshots = path.join(this.deps.cache.repoDir(ref), LAYOUT.snapshots);
-      const present = (await fs.readdir(snapshots).catch(() => [] as string[])).filter(isCommitSha).sort();
-      const commits = target.commit === undefined ? present : [target.commit];
-      if (target.commit !== undefined && !present.includes(target.commit)) {
-        throw new MistudioError('InvalidInput', `${ref.repoId}@${target.commit.slice(0, 12)} is not in the cache`, { repoId: ref.repoId });
-      }
+      const commits = target.revision === undefined ? await this.snapshotsOf(ref) : [await this.resolveRevision(ref, target.revision)];
       if (commits.length === 0) throw new MistudioError('InvalidInput', `${ref.repoId} has no revision in the cache`, { repoId: ref.repoId });
       for (const commit of commits) {
         const key = `${ref.kind}\0${ref.repoId}\0${commit}`;
@@ -209,6 +205,21 @@ export class CacheActions {
       }
     }
     return out;
+  }
+
+  /** The commit a revision names in the cache (a commit with a snapshot, or a ref), else a clear refusal. */
+  async resolveRevision(ref: CacheRepoRef, revision: string): Promise<string> {
+    const rev = validateRevision(revision);
+    const commit = isCommitSha(rev) ? rev : await this.deps.cache.readRef(ref, rev);
+    if (commit === undefined || !(await this.snapshotsOf(ref)).includes(commit)) {
+      throw new MistudioError('InvalidInput', `${ref.repoId}@${echo(rev)} is not in the cache`, { repoId: ref.repoId });
+    }
+    return commit;
+  }
+
+  private async snapshotsOf(ref: CacheRepoRef): Promise<string[]> {
+    const snapshots = path.join(this.deps.cache.repoDir(ref), LAYOUT.snapshots);
+    return (await fs.readdir(snapshots).catch(() => [] as string[])).filter(isCommitSha).sort();
   }
 }
 

@@ -40,10 +40,10 @@ describe('cache actions: delete from disk, prune, verify and repair', () => {
 
   it('deletes one revision of another tool’s repo: frees what only it used, as estimated; the shared blob stays', async () => {
     await foreignRepo();
-    const estimate = await env.studio.estimateCacheDelete([{ ...FOREIGN, commit: C1 }]);
+    const estimate = await env.studio.estimateCacheDelete([{ ...FOREIGN, revision: C1 }]);
     expect(estimate.revisions).toEqual([{ ...FOREIGN, commit: C1, refs: ['main'], freedBytes: 3, heldBy: [], entries: [] }]);
     const progress: number[] = [];
-    const result = await env.studio.deleteFromCache([{ ...FOREIGN, commit: C1 }], { onProgress: (p) => progress.push(p.done) });
+    const result = await env.studio.deleteFromCache([{ ...FOREIGN, revision: C1 }], { onProgress: (p) => progress.push(p.done) });
     expect(result).toMatchObject({ freedBytes: 3, cancelled: false, partials: [] });
     expect(result.revisions).toEqual([{ ...FOREIGN, commit: C1, freedBytes: 3, pathsKept: 0, skipped: [] }]);
     expect(progress).toEqual([0, 1]);
@@ -69,7 +69,7 @@ describe('cache actions: delete from disk, prune, verify and repair', () => {
     other = await openStudio({ catalogFile: otherCatalog, wasmPath, cacheRoot: env.cacheRoot, endpoint: env.hub.url });
     const theirs = await other.whenSettled((await other.enqueue({ kind: 'model', repoId: held.id, include: ['*.json'] })).id);
     expect(theirs.status).toBe('ready');
-    const target = { kind: 'model' as const, repoId: held.id, commit: mine.commit! };
+    const target = { kind: 'model' as const, repoId: held.id, revision: mine.commit! };
 
     const estimate = await env.studio.estimateCacheDelete([target]);
     expect(estimate.revisions[0]).toMatchObject({ entries: [{ entryId: mine.id, revision: 'main' }], heldBy: [{ catalog: otherCatalog, revision: 'main' }] });
@@ -127,7 +127,7 @@ describe('cache actions: delete from disk, prune, verify and repair', () => {
   it('verify finds a blob truncated by hand; repair fetches it again and the revision verifies clean', async () => {
     other = await openStudio({ catalogFile: path.join(env.dir, 'other', 'catalog.sqlite'), wasmPath, cacheRoot: env.cacheRoot, endpoint: env.hub.url });
     const theirs = await other.whenSettled((await other.enqueue({ kind: 'model', repoId: held.id })).id);
-    const target = { kind: 'model' as const, repoId: held.id, commit: theirs.commit! };
+    const target = { kind: 'model' as const, repoId: held.id, revision: 'main' };
     const clean = await env.studio.verifyRevision(target);
     expect(clean).toMatchObject({ files: 2, bytes: 256 * 1024 + fs.statSync(path.join(theirs.snapshotPath!, 'config.json')).size, bad: [], unverifiable: [] });
 
@@ -150,7 +150,7 @@ describe('cache actions: delete from disk, prune, verify and repair', () => {
     await foreignRepo();
     const blob = path.join(foreignFolder(), 'blobs', blobIdOf(SHARED));
     fs.writeFileSync(blob, 'x'.repeat(SHARED.length));
-    const report = await env.studio.verifyRevision({ ...FOREIGN, commit: C1 });
+    const report = await env.studio.verifyRevision({ ...FOREIGN, revision: C1 });
     expect(report.bad).toEqual([{ path: 'shared.bin', blobId: blobIdOf(SHARED), problem: 'content' }]);
     expect(report.files).toBe(2);
   });
