@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveCacheRoot } from '../cache';
+import { resolveCacheRoot, resolveXetCacheRoot } from '../cache';
 import { echo } from '../echo';
 import { describeError, isMistudioError, MistudioError } from '../errors';
 import { isOfflineEnv, resolveEndpoint, resolveToken } from '../hub';
@@ -9,22 +9,11 @@ import { validateRepoId, validateRevision } from '../repo';
 import { openStudio } from '../studio';
 import type { RevisionHolder, StudioApi, StudioOptions } from '../studioTypes';
 import { parseCommand, USAGE, type CommonOptions, type ParsedCommand } from './args';
+import { add, cacheLs, cachePrune, cacheRm, cacheVerify } from './cacheCommands';
+import { EXIT, type CliIo } from './io';
 import { entryJson, progressLine, table } from './output';
 
-export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
-  readonly env: NodeJS.ProcessEnv;
-  readonly homedir?: string;
-  /** sql.js's sql-wasm.wasm (next to dist/cli.js when bundled). */
-  readonly wasmPath: string;
-  /** Registers a Ctrl-C handler; returns its disposer. */
-  readonly onInterrupt?: (handler: () => void) => () => void;
-  /** Test seam: how the studio is opened (default openStudio). */
-  readonly openStudio?: (options: StudioOptions) => Promise<StudioApi>;
-}
-
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+export { EXIT, type CliIo } from './io';
 
 /** Runs one CLI command; never throws: failures become one line on stderr and a non-zero exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -52,6 +41,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await remove(studio, command, io);
       case 'scan':
         return await scan(studio, command, io);
+      case 'add':
+        return await add(studio, command, io);
+      case 'cache ls':
+        return await cacheLs(studio, command, io);
+      case 'cache rm':
+        return await cacheRm(studio, command, io);
+      case 'cache prune':
+        return await cachePrune(studio, command, io);
+      case 'cache verify':
+        return await cacheVerify(studio, command, io);
       default:
         return EXIT.usage;
     }
@@ -74,6 +73,7 @@ async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
     catalogFile,
     wasmPath: io.wasmPath,
     cacheRoot,
+    xetCacheRoot: resolveXetCacheRoot({ env: io.env, homedir }),
     endpoint,
     offline: isOfflineEnv(io.env),
     token: () => token,
@@ -93,7 +93,7 @@ async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
 
 /** The repo id and revision, validated and trimmed, for the commands that take them. */
 function checkArguments(command: ParsedCommand): ParsedCommand {
-  if (command.command !== 'download' && command.command !== 'rm') return command;
+  if (command.command !== 'download' && command.command !== 'rm' && command.command !== 'add') return command;
   return {
     ...command,
     repoId: validateRepoId(command.repoId),
