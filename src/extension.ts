@@ -18,6 +18,8 @@ import { ErrorReporter } from './host/errorReporter';
 import { HubNetwork } from './host/network';
 import { registerStudioPanel } from './host/panel';
 import { CleanupProgress, vscodeNotifierUi } from './host/notifierUi';
+import { EntryActions } from './host/actions/entryActions';
+import { vscodeActionUi } from './host/actions/vscodeActionUi';
 import { StudioHost } from './host/studioHost';
 import { TokenStore } from './host/tokenStore';
 import type { RepoKind } from './core/repo';
@@ -94,7 +96,8 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
     context.subscriptions.push(provider, view);
   }
 
-  const ctx: CommandContext = { host, config, tokens, network, errors, log, trees };
+  const actions = new EntryActions({ studio: () => host.get(), endpoint: () => host.endpoint, ui: vscodeActionUi, log });
+  const ctx: CommandContext = { host, config, tokens, network, errors, log, trees, actions, ui: vscodeActionUi };
   context.subscriptions.push(...registerCommands(ctx));
   context.subscriptions.push(
     vscode.commands.registerCommand(TREE_PROBE_COMMAND, (kind: unknown) => trees.get(kind === 'dataset' ? 'dataset' : 'model')?.provider.render()),
@@ -107,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
 
   // The Studio panel (a webview editor) shares the engine with the views; it owns `mistudio.openPanel` and the
   // serializer that restores it after a reload.
-  context.subscriptions.push(registerStudioPanel(context, { studio: () => host.get(), log, endpoint: () => host.endpoint }));
+  context.subscriptions.push(registerStudioPanel(context, { studio: () => host.get(), log, endpoint: () => host.endpoint, actions, ui: vscodeActionUi }));
 
   // Restart safety: a workspace that already has a catalog opens it soon after startup, so interrupted downloads
   // show as paused (or resume) and pending cleanups run even before anyone opens the views.

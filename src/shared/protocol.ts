@@ -56,6 +56,8 @@ export type EntryRow = Pick<
   readonly include: readonly string[];
   readonly exclude: readonly string[];
   readonly facts: EntryFacts;
+  /** What the entry allows now, decided by the host's one action layer; the page shows buttons only for these. */
+  readonly actions: readonly EntryAction[];
 };
 
 export interface ProgressRow {
@@ -160,7 +162,22 @@ export interface QueryResult {
   readonly offset: number;
 }
 
-export const ENTRY_ACTIONS = ['cancel', 'pause', 'resume', 'retry', 'delete', 'openFolder', 'copyPath', 'copySnippet', 'openOnHub'] as const;
+/** Everything a user can do to a catalog entry, from a tree row, the palette or the panel (host/actions runs them). */
+export const ENTRY_ACTIONS = [
+  'cancel',
+  'pause',
+  'resume',
+  'retry',
+  'redownload',
+  'delete',
+  'reveal',
+  'openFolder',
+  'copyPath',
+  'copyId',
+  'copySnippet',
+  'openOnHub',
+  'requestAccess',
+] as const;
 export type EntryAction = (typeof ENTRY_ACTIONS)[number];
 
 export const HUB_SORTS = ['downloads', 'likes', 'lastModified'] as const;

@@ -129,13 +129,14 @@ export class DetailView implements View {
 
   private paint(detail: EntryDetail): void {
     const e = detail.entry;
-    const statusChanged = this.detail?.entry.status !== e.status;
+    const before = this.detail?.entry;
+    const actionsChanged = before?.status !== e.status || before.actions.join(',') !== e.actions.join(',');
     this.detail = detail;
     this.fileRows = detail.files;
     setText(this.title, e.displayName);
     this.element.setAttribute('aria-label', `Details of ${e.displayName}`);
     replaceChildren(this.statusLine, [icon(STATUS_ICONS[e.status], `status-icon status-${e.status}`), ` ${STATUS_LABELS[e.status]} · ${factsLine(e)}`]);
-    if (statusChanged) replaceChildren(this.actions, actionsFor(e.status).map((spec) => actionButton(spec, e.displayName)));
+    if (actionsChanged) replaceChildren(this.actions, actionsFor(e).map((spec) => actionButton(spec, e.displayName)));
     this.paintProgress();
 
     const f = e.facts;

@@ -14,28 +14,31 @@ const A: Readonly<Record<EntryAction, ActionSpec>> = {
   resume: { action: 'resume', label: 'Resume', icon: 'debug-continue' },
   cancel: { action: 'cancel', label: 'Cancel', icon: 'close' },
   retry: { action: 'retry', label: 'Retry', icon: 'refresh' },
+  redownload: { action: 'redownload', label: 'Re-download', icon: 'cloud-download' },
   delete: { action: 'delete', label: 'Delete', icon: 'trash' },
-  openFolder: { action: 'openFolder', label: 'Open Folder', icon: 'folder-opened' },
+  reveal: { action: 'reveal', label: 'Reveal in File Explorer', icon: 'folder-opened' },
+  openFolder: { action: 'openFolder', label: 'Open Folder in New Window', icon: 'empty-window' },
   copyPath: { action: 'copyPath', label: 'Copy Path', icon: 'copy' },
+  copyId: { action: 'copyId', label: 'Copy Repo ID', icon: 'clippy' },
   copySnippet: { action: 'copySnippet', label: 'Copy Python Snippet', icon: 'code' },
   openOnHub: { action: 'openOnHub', label: 'Open on Hub', icon: 'link-external' },
+  requestAccess: { action: 'requestAccess', label: 'Request Access', icon: 'key' },
 };
 
-/** What can be done to an entry in each status, in the order the buttons appear. */
-export function actionsFor(status: EntryStatus): readonly ActionSpec[] {
-  switch (status) {
-    case 'queued':
-    case 'downloading':
-      return [A.pause, A.cancel];
-    case 'paused':
-      return [A.resume, A.cancel, A.delete];
-    case 'error':
-    case 'cancelled':
-    case 'missing':
-      return [A.retry, A.openOnHub, A.delete];
-    case 'ready':
-      return [A.openFolder, A.copyPath, A.copySnippet, A.openOnHub, A.delete];
-  }
+/** The buttons a row has room for in each status, in the order they appear; the rest live in the tree's menus. */
+const BUTTONS: Readonly<Record<EntryStatus, readonly EntryAction[]>> = {
+  queued: ['pause', 'cancel'],
+  downloading: ['pause', 'cancel'],
+  paused: ['resume', 'cancel', 'delete'],
+  error: ['retry', 'requestAccess', 'openOnHub', 'delete'],
+  cancelled: ['retry', 'openOnHub', 'delete'],
+  missing: ['redownload', 'openOnHub', 'delete'],
+  ready: ['reveal', 'copyPath', 'copySnippet', 'openOnHub', 'delete'],
+};
+
+/** The row's buttons: those its status has room for that the host says the entry allows now. */
+export function actionsFor(entry: Pick<EntryRow, 'status' | 'actions'>): readonly ActionSpec[] {
+  return BUTTONS[entry.status].filter((a) => entry.actions.includes(a)).map((a) => A[a]);
 }
 
 export function actionButton(spec: ActionSpec, subject: string): HTMLButtonElement {
@@ -168,9 +171,9 @@ export function renderEntryRow(row: HTMLElement, entry: EntryRow | undefined, pr
     p.fill.style.width = `${percent}%`;
     setAttrs(p.bar, { 'aria-valuenow': percent, 'aria-label': `${entry.displayName} progress` });
   }
-  const key = `${entry.id}:${entry.status}`;
+  const key = `${entry.id}:${entry.status}:${entry.actions.join(',')}`;
   if (p.actionsKey !== key) {
     p.actionsKey = key;
-    replaceChildren(p.actions, actionsFor(entry.status).map((spec) => actionButton(spec, entry.displayName)));
+    replaceChildren(p.actions, actionsFor(entry).map((spec) => actionButton(spec, entry.displayName)));
   }
 }

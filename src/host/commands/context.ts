@@ -1,5 +1,7 @@
 import type * as vscode from 'vscode';
 import type { RepoKind } from '../../core/repo';
+import type { ActionUi } from '../actions/actionUi';
+import type { EntryActions } from '../actions/entryActions';
 import type { ConfigService } from '../configService';
 import type { EntryTreeProvider } from '../entryTree';
 import type { ErrorReporter } from '../errorReporter';
@@ -17,4 +19,7 @@ export interface CommandContext {
   readonly errors: ErrorReporter;
   readonly log: vscode.LogOutputChannel;
   readonly trees: ReadonlyMap<RepoKind, { readonly provider: EntryTreeProvider; readonly view: vscode.TreeView<TreeNode> }>;
+  /** The one implementation of every entry action, shared with the Studio panel. */
+  readonly actions: EntryActions;
+  readonly ui: ActionUi;
 }

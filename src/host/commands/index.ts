@@ -4,18 +4,7 @@ import { signIn, signOut } from './accountCommands';
 import { refresh, searchCatalog } from './catalogCommands';
 import type { CommandContext } from './context';
 import { downloadCommand } from './downloadFlow';
-import {
-  cancelDownload,
-  copyLocalPath,
-  copyPythonSnippet,
-  copyRepoId,
-  deleteEntries,
-  openFolderInNewWindow,
-  openOnHub,
-  pauseDownload,
-  resumeDownload,
-  revealInExplorer,
-} from './entryCommands';
+import { entryCommand } from './entryCommands';
 
 export type { CommandContext } from './context';
 
@@ -27,19 +16,19 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const handlers: Record<Exclude<(typeof COMMANDS)[keyof typeof COMMANDS], typeof COMMANDS.openPanel>, (...args: unknown[]) => Promise<unknown> | unknown> = {
     [COMMANDS.downloadModel]: (arg) => downloadCommand(ctx, 'model', arg),
     [COMMANDS.downloadDataset]: (arg) => downloadCommand(ctx, 'dataset', arg),
-    [COMMANDS.cancelDownload]: (...args) => cancelDownload(ctx, args),
-    [COMMANDS.pauseDownload]: (...args) => pauseDownload(ctx, args),
-    [COMMANDS.resumeDownload]: (...args) => resumeDownload(ctx, args, 'canResume'),
-    [COMMANDS.retry]: (...args) => resumeDownload(ctx, args, 'canRetry'),
-    [COMMANDS.redownload]: (...args) => resumeDownload(ctx, args, 'canRedownload'),
-    [COMMANDS.delete]: (...args) => deleteEntries(ctx, args),
-    [COMMANDS.revealInExplorer]: (...args) => revealInExplorer(ctx, args),
-    [COMMANDS.openFolderInNewWindow]: (...args) => openFolderInNewWindow(ctx, args),
-    [COMMANDS.copyRepoId]: (...args) => copyRepoId(ctx, args),
-    [COMMANDS.copyLocalPath]: (...args) => copyLocalPath(ctx, args),
-    [COMMANDS.copyPythonSnippet]: (...args) => copyPythonSnippet(ctx, args),
-    [COMMANDS.openOnHub]: (...args) => openOnHub(ctx, args, 'canOpenOnHub'),
-    [COMMANDS.requestAccess]: (...args) => openOnHub(ctx, args, 'canRequestAccess'),
+    [COMMANDS.cancelDownload]: (...args) => entryCommand(ctx, 'cancel', args),
+    [COMMANDS.pauseDownload]: (...args) => entryCommand(ctx, 'pause', args),
+    [COMMANDS.resumeDownload]: (...args) => entryCommand(ctx, 'resume', args),
+    [COMMANDS.retry]: (...args) => entryCommand(ctx, 'retry', args),
+    [COMMANDS.redownload]: (...args) => entryCommand(ctx, 'redownload', args),
+    [COMMANDS.delete]: (...args) => entryCommand(ctx, 'delete', args),
+    [COMMANDS.revealInExplorer]: (...args) => entryCommand(ctx, 'reveal', args),
+    [COMMANDS.openFolderInNewWindow]: (...args) => entryCommand(ctx, 'openFolder', args),
+    [COMMANDS.copyRepoId]: (...args) => entryCommand(ctx, 'copyId', args),
+    [COMMANDS.copyLocalPath]: (...args) => entryCommand(ctx, 'copyPath', args),
+    [COMMANDS.copyPythonSnippet]: (...args) => entryCommand(ctx, 'copySnippet', args),
+    [COMMANDS.openOnHub]: (...args) => entryCommand(ctx, 'openOnHub', args),
+    [COMMANDS.requestAccess]: (...args) => entryCommand(ctx, 'requestAccess', args),
     [COMMANDS.refresh]: () => refresh(ctx),
     [COMMANDS.searchCatalog]: () => searchCatalog(ctx),
     [COMMANDS.signIn]: () => signIn(ctx),

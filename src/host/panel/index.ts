@@ -2,12 +2,15 @@ import * as vscode from 'vscode';
 import type { StudioApi } from '../../core/studioTypes';
 import { STUDIO_VIEW_TYPE } from '../../shared/protocol';
 import { PANEL_TITLE, StudioPanel, studioWebviewOptions, type StudioPanelProbe } from './studioPanel';
-import { vscodePanelUi } from './vscodeUi';
+import type { ActionUi } from '../actions/actionUi';
+import type { EntryActions } from '../actions/entryActions';
 
 export interface StudioPanelDependencies {
   readonly studio: () => Promise<StudioApi>;
   readonly log: vscode.LogOutputChannel;
   readonly endpoint: () => string;
+  readonly actions: EntryActions;
+  readonly ui: ActionUi;
 }
 
 export const OPEN_PANEL_COMMAND = 'mistudio.openPanel';
@@ -28,7 +31,8 @@ export function registerStudioPanel(context: vscode.ExtensionContext, deps: Stud
       studio: deps.studio,
       endpoint: deps.endpoint,
       defaultInclude: () => vscode.workspace.getConfiguration('mistudio').get<string[]>('defaultIncludePatterns', []).filter((p) => typeof p === 'string'),
-      ui: vscodePanelUi,
+      actions: deps.actions,
+      openExternal: (url) => deps.ui.openExternal(url),
       log: deps.log,
     });
     studioPanel.onDidDispose(() => {

@@ -1,13 +1,11 @@
-import { resolveCacheRoot } from '../../core/cache/paths';
 import type { CatalogEntry } from '../../core/catalog/types';
 import { MistudioError, describeError, isCancellation, isMistudioError } from '../../core/errors';
 import { repoUrl, validateRepoId, validateRevision, type RepoKind } from '../../core/repo';
-import type { DeleteEstimate, StudioApi } from '../../core/studioTypes';
+import type { StudioApi } from '../../core/studioTypes';
+import type { EntryActions } from '../actions/entryActions';
 import {
   PROTOCOL_VERSION,
   parseWebviewMessage,
-  type EntryAction,
-  type EntryRow,
   type HostMessage,
   type ParamsOf,
   type RequestMethod,
@@ -16,17 +14,6 @@ import {
   type WebviewRequest,
 } from '../../shared/protocol';
 import { toEntryDetail, toEntryRow, toHubRow, toPlanView, toProgressRow } from './rows';
-import { pythonSnippet } from '../pythonSnippet';
-
-/** The VS Code UI the panel's actions need, behind an interface so the router is tested without VS Code. */
-export interface PanelUi {
-  /** A modal confirmation naming what will be freed; true to go ahead. */
-  /** The modal confirmation, naming what the delete frees and who keeps files of it in place. */
-  confirmDelete(entry: EntryRow, estimate: DeleteEstimate): Promise<boolean>;
-  revealFolder(path: string): Promise<void>;
-  copyText(text: string, what: string): Promise<void>;
-  openExternal(url: string): Promise<void>;
-}
 
 export interface PanelLog {
   trace(message: string): void;
@@ -38,7 +25,10 @@ export interface PanelRouterDeps {
   readonly studio: () => Promise<StudioApi>;
   readonly endpoint: () => string;
   readonly defaultInclude: () => readonly string[];
-  readonly ui: PanelUi;
+  /** The one action layer the trees' commands use too. */
+  readonly actions: EntryActions;
+  /** Opens a Hub search result in the browser. */
+  readonly openExternal: (url: string) => Promise<void>;
   readonly log: PanelLog;
   /** Background cleanups running now (tracked by the update pump from the engine's events). */
   readonly cleanupRunning: () => number;
@@ -185,10 +175,10 @@ export class PanelRouter {
 
     detail: async ({ entryId }, studio) => {
       const entry = requireEntry(studio, entryId);
-      return toEntryDetail(entry, studio.files(entryId), this.hubUrl(entry.kind, entry.repoId));
+      return toEntryDetail(entry, studio.files(entryId), this.deps.actions.hubUrl(entry));
     },
 
-    entryAction: async ({ entryId, action }, studio) => this.runEntryAction(studio, requireEntry(studio, entryId), action),
+    entryAction: async ({ entryId, action }, studio) => ({ done: await this.deps.actions.run(action, [requireEntry(studio, entryId)]) }),
 
     hubSearch: async ({ kind, text, sort }, studio, signal) => {
       const results = await studio.searchHub(kind, text.trim(), { sort, limit: HUB_SEARCH_LIMIT }, signal);
@@ -223,46 +213,10 @@ export class PanelRouter {
     },
 
     openOnHub: async ({ kind, repoId }) => {
-      await this.deps.ui.openExternal(this.hubUrl(kind, validateRepoId(repoId)));
+      await this.deps.openExternal(this.hubUrl(kind, validateRepoId(repoId)));
       return { done: true };
     },
   };
-
-  private async runEntryAction(studio: StudioApi, entry: CatalogEntry, action: EntryAction): Promise<ResultOf<'entryAction'>> {
-    switch (action) {
-      case 'cancel':
-        await studio.cancel(entry.id);
-        return { done: true };
-      case 'pause':
-        await studio.pause(entry.id);
-        return { done: true };
-      case 'resume':
-      case 'retry':
-        await studio.resume(entry.id);
-        return { done: true };
-      case 'delete': {
-        const estimate = await studio.estimateDelete(entry.id);
-        if (!(await this.deps.ui.confirmDelete(toEntryRow(entry), estimate))) return { done: false };
-        await studio.delete(entry.id);
-        return { done: true };
-      }
-      case 'openFolder':
-        await this.deps.ui.revealFolder(requireSnapshot(entry));
-        return { done: true };
-      case 'copyPath':
-        await this.deps.ui.copyText(requireSnapshot(entry), 'path');
-        return { done: true };
-      case 'copySnippet': {
-        // Python is told where the cache is only when it is not where huggingface_hub looks by default.
-        const custom = studio.cacheRoot !== resolveCacheRoot();
-        await this.deps.ui.copyText(pythonSnippet(entry, custom ? { cacheDir: studio.cacheRoot } : {}), 'Python snippet');
-        return { done: true };
-      }
-      case 'openOnHub':
-        await this.deps.ui.openExternal(this.hubUrl(entry.kind, entry.repoId));
-        return { done: true };
-    }
-  }
 
   private hubUrl(kind: RepoKind, repoId: string): string {
     return repoUrl(this.deps.endpoint(), { kind, repoId });
@@ -273,11 +227,6 @@ function requireEntry(studio: StudioApi, entryId: string): CatalogEntry {
   const entry = studio.catalog.getEntry(entryId);
   if (!entry) throw new MistudioError('EntryNotFound', 'That entry is no longer in the catalog');
   return entry;
-}
-
-function requireSnapshot(entry: CatalogEntry): string {
-  if (!entry.snapshotPath) throw new MistudioError('InvalidInput', `${entry.repoId} has no local folder yet`);
-  return entry.snapshotPath;
 }
 
 function toResponseError(err: unknown): ResponseError {

@@ -2,6 +2,7 @@ import type { CatalogEntry, EntryFile, EntryStatus } from '../../core/catalog/ty
 import type { HubSearchResult } from '../../core/hub/types';
 import type { ProgressSnapshot } from '../../core/progress';
 import type { DownloadPlan } from '../../core/studioTypes';
+import { allowedActions } from '../actions/entryActions';
 import type { EntryDetail, EntryFacts, EntryRow, FileRow, HubRow, PlanView, ProgressRow } from '../../shared/protocol';
 
 /** Catalog entries and engine results as the webview sees them: plain JSON, only what it shows. */
@@ -24,6 +25,7 @@ export function toEntryRow(entry: CatalogEntry): EntryRow {
     exclude: entry.excludePatterns,
     facts: entryFacts(entry),
     updatedAt: entry.updatedAt,
+    actions: allowedActions(entry),
   };
 }
 

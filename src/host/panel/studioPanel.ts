@@ -4,7 +4,8 @@ import type { StudioApi } from '../../core/studioTypes';
 import { STUDIO_VIEW_TYPE, type HostMessage } from '../../shared/protocol';
 import { DisposableStore } from '../lifecycle';
 import { createNonce, panelHtml } from './html';
-import { PanelRouter, type PanelLog, type PanelUi, type RouterStats } from './router';
+import type { EntryActions } from '../actions/entryActions';
+import { PanelRouter, type PanelLog, type RouterStats } from './router';
 import { UpdatePump } from './updatePump';
 
 export interface StudioPanelDeps {
@@ -12,7 +13,8 @@ export interface StudioPanelDeps {
   readonly studio: () => Promise<StudioApi>;
   readonly endpoint: () => string;
   readonly defaultInclude: () => readonly string[];
-  readonly ui: PanelUi;
+  readonly actions: EntryActions;
+  readonly openExternal: (url: string) => Promise<void>;
   readonly log: PanelLog;
 }
 
@@ -57,7 +59,8 @@ export class StudioPanel extends DisposableStore {
         studio: deps.studio,
         endpoint: deps.endpoint,
         defaultInclude: deps.defaultInclude,
-        ui: deps.ui,
+        actions: deps.actions,
+        openExternal: deps.openExternal,
         log: deps.log,
         cleanupRunning: () => this.pump?.cleanupRunning ?? 0,
         onReady: (studio) => this.startUpdates(studio),

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MistudioError } from '../../../src/core/errors';
-import { PanelRouter, type PanelUi } from '../../../src/host/panel/router';
+import { EntryActions } from '../../../src/host/actions/entryActions';
+import { PanelRouter } from '../../../src/host/panel/router';
+import { fakeActionUi, type FakeActionUi } from '../host/fakeActionUi';
 import { PROTOCOL_VERSION, type HostMessage, type ParamsOf, type RequestMethod, type Response } from '../../../src/shared/protocol';
 import { addEntries, createFakeStudio, plannedFile, snapshotOf, type FakeStudio } from './fakeStudio';
 
@@ -8,7 +10,7 @@ interface Harness {
   studio: FakeStudio;
   router: PanelRouter;
   posted: HostMessage[];
-  ui: { [K in keyof PanelUi]: ReturnType<typeof vi.fn> & PanelUi[K] };
+  ui: FakeActionUi;
   log: { trace: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; error: ReturnType<typeof vi.fn> };
   onReady: ReturnType<typeof vi.fn>;
   call<M extends RequestMethod>(method: M, params: ParamsOf<M>): Promise<Response>;
@@ -22,16 +24,12 @@ async function setup(): Promise<Harness> {
   const studio = await createFakeStudio();
   open.push(studio);
   const posted: HostMessage[] = [];
-  const ui = {
-    confirmDelete: vi.fn(async () => true),
-    revealFolder: vi.fn(async () => undefined),
-    copyText: vi.fn(async () => undefined),
-    openExternal: vi.fn(async () => undefined),
-  };
+  const ui = fakeActionUi();
   const log = { trace: vi.fn(), warn: vi.fn(), error: vi.fn() };
+  const actions = new EntryActions({ studio: async () => studio, endpoint: () => ENDPOINT, ui, log: { info: () => undefined } });
   const onReady = vi.fn();
   const router = new PanelRouter(
-    { studio: async () => studio, endpoint: () => ENDPOINT, defaultInclude: () => ['*.json', '*.safetensors'], ui, log, cleanupRunning: () => 2, onReady },
+    { studio: async () => studio, endpoint: () => ENDPOINT, defaultInclude: () => ['*.json', '*.safetensors'], actions, openExternal: ui.openExternal, log, cleanupRunning: () => 2, onReady },
     (m) => posted.push(m),
   );
   let nextId = 100;
@@ -110,7 +108,7 @@ describe('PanelRouter: malformed messages', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({ type: 'response', id: 5, ok: false, error: { code: 'InvalidInput' } });
     expect(h.studio.calls).toEqual([]);
-    expect(h.ui.confirmDelete).not.toHaveBeenCalled();
+    expect(h.ui.confirm).not.toHaveBeenCalled();
     expect(h.studio.catalog.getEntry(id as string)).toBeDefined();
     expect(h.log.warn).toHaveBeenCalledWith(expect.stringMatching(/malformed/));
     expect(h.router.stats.rejected).toBe(1);
@@ -281,9 +279,9 @@ describe('PanelRouter: entry actions', () => {
   it('deletes only after the modal confirmation, naming the bytes it frees', async () => {
     const h = await setup();
     const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'ready', bytesTotal: 5_000_000_000 }]);
-    h.ui.confirmDelete.mockResolvedValueOnce(false);
+    h.ui.confirm.mockResolvedValueOnce(false);
     expect(ok(await h.call('entryAction', { entryId: id as string, action: 'delete' }))).toEqual({ done: false });
-    expect(h.ui.confirmDelete).toHaveBeenCalledWith(expect.objectContaining({ repoId: 'org/alpha' }), { freedBytes: 5_000_000_000, heldBy: [] });
+    expect(h.ui.confirm).toHaveBeenCalledWith('Delete org/alpha?', expect.stringMatching(/^Frees 5\.0 GB in /), 'Delete');
     expect(h.studio.catalog.getEntry(id as string)).toBeDefined();
     expect(h.studio.calls).not.toContain(`delete:${id}`);
 
@@ -297,37 +295,48 @@ describe('PanelRouter: entry actions', () => {
     const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'ready', bytesTotal: 10 }]);
     const estimate = { freedBytes: 0, heldBy: [{ catalog: '/other/catalog.sqlite', revision: 'main' }] };
     vi.mocked(h.studio.estimateDelete).mockResolvedValueOnce(estimate);
-    h.ui.confirmDelete.mockResolvedValueOnce(false);
+    h.ui.confirm.mockResolvedValueOnce(false);
     expect(ok(await h.call('entryAction', { entryId: id as string, action: 'delete' }))).toEqual({ done: false });
-    expect(h.ui.confirmDelete).toHaveBeenCalledWith(expect.objectContaining({ repoId: 'org/alpha' }), estimate);
+    expect(h.ui.confirm).toHaveBeenCalledWith('Delete org/alpha?', expect.stringContaining('Its files stay for 1 other catalog: /other/catalog.sqlite (main).'), 'Delete');
   });
 
-  it('runs cancel, pause, resume and retry against the engine', async () => {
+  it('runs pause, resume, cancel and retry against the engine, each only in a state that allows it', async () => {
     const h = await setup();
     const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'downloading' }]);
     for (const action of ['pause', 'resume', 'cancel', 'retry'] as const) ok(await h.call('entryAction', { entryId: id as string, action }));
     expect(h.studio.calls).toEqual([`pause:${id}`, `resume:${id}`, `cancel:${id}`, `resume:${id}`]);
+    // A ready entry cannot be paused: refused with a note, as the tree's menu would not offer it.
+    const [ready] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/ready', status: 'ready' }]);
+    expect(ok(await h.call('entryAction', { entryId: ready as string, action: 'pause' }))).toEqual({ done: false });
+    expect(h.ui.info).toHaveBeenCalledWith('org/ready cannot be paused while it is ready.');
+    expect(h.studio.calls).not.toContain(`pause:${ready}`);
   });
 
   it('copies the path and a Python snippet, and opens the folder', async () => {
     const h = await setup();
     const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'ready', snapshotPath: '/cache/models--org--alpha/snapshots/abc' }]);
     ok(await h.call('entryAction', { entryId: id as string, action: 'copyPath' }));
-    expect(h.ui.copyText).toHaveBeenLastCalledWith('/cache/models--org--alpha/snapshots/abc', 'path');
+    expect(h.ui.copy).toHaveBeenLastCalledWith('/cache/models--org--alpha/snapshots/abc', 'path');
     ok(await h.call('entryAction', { entryId: id as string, action: 'copySnippet' }));
-    expect(h.ui.copyText).toHaveBeenLastCalledWith(expect.stringContaining('"org/alpha"'), 'Python snippet');
-    ok(await h.call('entryAction', { entryId: id as string, action: 'openFolder' }));
-    expect(h.ui.revealFolder).toHaveBeenCalledWith('/cache/models--org--alpha/snapshots/abc');
+    expect(h.ui.copy).toHaveBeenLastCalledWith(expect.stringContaining('"org/alpha"'), 'Python snippet');
+    ok(await h.call('entryAction', { entryId: id as string, action: 'reveal' }));
+    expect(h.ui.reveal).toHaveBeenCalledWith('/cache/models--org--alpha/snapshots/abc');
     ok(await h.call('entryAction', { entryId: id as string, action: 'openOnHub' }));
     expect(h.ui.openExternal).toHaveBeenCalledWith(`${ENDPOINT}/org/alpha`);
   });
 
-  it('says so when an entry has no folder yet', async () => {
+  it('says so when a ready entry has no folder', async () => {
     const h = await setup();
-    const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'queued' }]);
-    const error = failed(await h.call('entryAction', { entryId: id as string, action: 'openFolder' }));
-    expect(error.code).toBe('InvalidInput');
-    expect(error.message).toMatch(/no local folder/);
-    expect(h.ui.revealFolder).not.toHaveBeenCalled();
+    const [id] = addEntries(h.studio, [{ kind: 'model', repoId: 'org/alpha', status: 'ready', snapshotPath: null }]);
+    expect(ok(await h.call('entryAction', { entryId: id as string, action: 'reveal' }))).toEqual({ done: false });
+    expect(h.ui.info).toHaveBeenCalledWith('org/alpha cannot be revealed while it is ready.');
+    expect(h.ui.reveal).not.toHaveBeenCalled();
+  });
+
+  it('opens a non-main revision on the Hub at that revision', async () => {
+    const h = await setup();
+    const [id] = addEntries(h.studio, [{ kind: 'dataset', repoId: 'org/data', revision: 'v1.0', status: 'ready' }]);
+    ok(await h.call('entryAction', { entryId: id as string, action: 'openOnHub' }));
+    expect(h.ui.openExternal).toHaveBeenLastCalledWith(`${ENDPOINT}/datasets/org/data/tree/v1.0`);
   });
 });

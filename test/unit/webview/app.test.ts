@@ -87,11 +87,11 @@ describe('Studio page: catalog', () => {
     expect(query<HTMLElement>('.entry-row .bar-fill').style.width).toBe('40%');
     expect(query('.host-info').textContent).toMatch(/1 downloading · 50.0 MB\/s/);
 
-    panel.studio.catalog.updateEntry(id as string, { status: 'ready', bytesDone: 1_000_000_000 });
+    panel.studio.catalog.updateEntry(id as string, { status: 'ready', bytesDone: 1_000_000_000, snapshotPath: '/cache/models--org--big/snapshots/abc' });
     await vi.waitFor(() => expect(query('.entry-row').className).toContain('status-ready'));
     expect(query<HTMLElement>('.entry-row .bar').hidden).toBe(true);
     expect([...panel.root.querySelectorAll('.entry-row button')].map((b) => b.getAttribute('title'))).toEqual([
-      'Open Folder',
+      'Reveal in File Explorer',
       'Copy Path',
       'Copy Python Snippet',
       'Open on Hub',
@@ -107,14 +107,14 @@ describe('Studio page: catalog', () => {
     await vi.waitFor(() => expect(query('.entry-row').className).toContain('status-cancelled'));
     expect(panel.studio.calls).toContain(`cancel:${id}`);
 
-    panel.ui.confirmDelete.mockResolvedValueOnce(false);
+    panel.ui.confirm.mockResolvedValueOnce(false);
     query<HTMLButtonElement>('.entry-row button[data-action="delete"]').click();
-    await vi.waitFor(() => expect(panel!.ui.confirmDelete).toHaveBeenCalledTimes(1));
+    await vi.waitFor(() => expect(panel!.ui.confirm).toHaveBeenCalledTimes(1));
     expect(panel.studio.catalog.getEntry(id as string)).toBeDefined();
 
     query<HTMLButtonElement>('.entry-row button[data-action="delete"]').click();
     await vi.waitFor(() => expect(rowNames(panel!.root)).toEqual([]));
-    expect(panel.ui.confirmDelete).toHaveBeenCalledTimes(2);
+    expect(panel.ui.confirm).toHaveBeenCalledTimes(2);
     expect(query('.notice[role="status"]').textContent).toMatch(/Deleted org\/alpha/);
     expect(query('.empty-state').textContent).toMatch(/catalog is empty/);
   });
@@ -189,7 +189,7 @@ describe('Studio page: details', () => {
     expect(files).toEqual(['config.json, 100 B, Verified', 'model.safetensors, 200 B, Verified']);
 
     query<HTMLButtonElement>('.detail-view button[data-action="copyPath"]').click();
-    await vi.waitFor(() => expect(panel!.ui.copyText).toHaveBeenCalledWith('/cache/models--org--alpha/snapshots/abc', 'path'));
+    await vi.waitFor(() => expect(panel!.ui.copy).toHaveBeenCalledWith('/cache/models--org--alpha/snapshots/abc', 'path'));
 
     key(query('.detail-view h2'), 'Escape');
     expect(panel.app.currentPage).toBeUndefined();

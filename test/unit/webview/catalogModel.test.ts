@@ -7,7 +7,7 @@ import { HostClient, type HostPort } from '../../../src/webview/client';
 function row(id: string, status: EntryRow['status'] = 'ready'): EntryRow {
   return {
     id, kind: 'model', repoId: `org/${id}`, displayName: `org/${id}`, revision: 'main', commit: null, status, bytesDone: 0, bytesTotal: 0,
-    fileCount: 0, snapshotPath: null, errorCode: null, errorMessage: null, include: [], exclude: [], facts: {}, updatedAt: 0,
+    fileCount: 0, snapshotPath: null, errorCode: null, errorMessage: null, include: [], exclude: [], facts: {}, updatedAt: 0, actions: [],
   };
 }
 

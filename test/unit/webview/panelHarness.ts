@@ -1,10 +1,12 @@
 import { vi } from 'vitest';
+import { EntryActions } from '../../../src/host/actions/entryActions';
 import { PanelRouter } from '../../../src/host/panel/router';
 import { UpdatePump } from '../../../src/host/panel/updatePump';
 import type { HostMessage, WebviewMessage } from '../../../src/shared/protocol';
 import { App } from '../../../src/webview/app';
 import { HostClient, type HostPort } from '../../../src/webview/client';
 import type { PersistedState } from '../../../src/webview/state';
+import { fakeActionUi, type FakeActionUi } from '../host/fakeActionUi';
 import { createFakeStudio, type FakeStudio } from '../protocol/fakeStudio';
 
 export const ENDPOINT = 'http://127.0.0.1:9';
@@ -29,12 +31,7 @@ export function memoryStorage(): MemoryStorage {
 export interface Panel {
   readonly studio: FakeStudio;
   readonly router: PanelRouter;
-  readonly ui: {
-    confirmDelete: ReturnType<typeof vi.fn>;
-    revealFolder: ReturnType<typeof vi.fn>;
-    copyText: ReturnType<typeof vi.fn>;
-    openExternal: ReturnType<typeof vi.fn>;
-  };
+  readonly ui: FakeActionUi;
   readonly storage: MemoryStorage;
   /** Every message the page sent, as the host received it. */
   readonly sent: WebviewMessage[];
@@ -52,12 +49,8 @@ export interface Panel {
 export async function openPanel(options: { studio?: FakeStudio; storage?: MemoryStorage } = {}): Promise<Panel> {
   const studio = options.studio ?? (await createFakeStudio());
   const storage = options.storage ?? memoryStorage();
-  const ui = {
-    confirmDelete: vi.fn(async () => true),
-    revealFolder: vi.fn(async () => undefined),
-    copyText: vi.fn(async () => undefined),
-    openExternal: vi.fn(async () => undefined),
-  };
+  const ui = fakeActionUi();
+  const actions = new EntryActions({ studio: async () => studio, endpoint: () => ENDPOINT, ui, log: { info: () => undefined } });
   const listeners = new Set<(data: unknown) => void>();
   const toPage = (message: HostMessage): void => {
     setTimeout(() => {
@@ -70,7 +63,8 @@ export async function openPanel(options: { studio?: FakeStudio; storage?: Memory
       studio: async () => studio,
       endpoint: () => ENDPOINT,
       defaultInclude: () => [],
-      ui,
+      actions,
+      openExternal: ui.openExternal,
       log: { trace: () => undefined, warn: () => undefined, error: () => undefined },
       cleanupRunning: () => pump?.cleanupRunning ?? 0,
       onReady: (s) => {
