@@ -18,7 +18,10 @@ import { ErrorReporter } from './host/errorReporter';
 import { HubNetwork } from './host/network';
 import { registerStudioPanel } from './host/panel';
 import { CleanupProgress, vscodeNotifierUi } from './host/notifierUi';
+import { CacheActions } from './host/actions/cacheActions';
 import { EntryActions } from './host/actions/entryActions';
+import { CacheTreeProvider } from './host/cacheTree';
+import { CACHE_SORTS, type CacheSort } from './host/cacheView';
 import { vscodeActionUi } from './host/actions/vscodeActionUi';
 import { StudioHost } from './host/studioHost';
 import { TokenStore } from './host/tokenStore';
@@ -43,6 +46,12 @@ export interface MistudioApi {
   readonly onDidProgress: Event<EntryProgress>;
   /** Background cleanups after Delete started or finished. */
   readonly onDidChangeCleanup: Event<{ readonly running: number }>;
+}
+
+const CACHE_SORT_KEY = 'mistudio.cache.sort';
+
+function cacheSortFrom(value: unknown): CacheSort {
+  return CACHE_SORTS.find((s) => s === value) ?? 'size';
 }
 
 /** How long after activation an existing catalog is opened in the background (restart safety). */
@@ -96,11 +105,27 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
     context.subscriptions.push(provider, view);
   }
 
+  // The Cache view: every repo of the Hugging Face cache, whoever put it there. Only its sort order is remembered.
+  const cacheProvider = new CacheTreeProvider(
+    host,
+    { sort: cacheSortFrom(context.workspaceState.get(CACHE_SORT_KEY)), filter: '' },
+    (state) => void context.workspaceState.update(CACHE_SORT_KEY, state.sort),
+    log,
+  );
+  const cacheView = vscode.window.createTreeView(VIEW_IDS.cache, { treeDataProvider: cacheProvider, showCollapseAll: true, canSelectMany: true });
+  cacheProvider.attach(cacheView, VIEW_IDS.cache);
+  context.subscriptions.push(cacheProvider, cacheView);
+
   const actions = new EntryActions({ studio: () => host.get(), endpoint: () => host.endpoint, ui: vscodeActionUi, log });
-  const ctx: CommandContext = { host, config, tokens, network, errors, log, trees, actions, ui: vscodeActionUi };
+  const cacheActions = new CacheActions({ studio: () => host.get(), ui: vscodeActionUi, log, onDidChangeCache: () => void cacheProvider.refresh() });
+  const ctx: CommandContext = { host, config, tokens, network, errors, log, trees, actions, ui: vscodeActionUi, cache: { provider: cacheProvider, view: cacheView }, cacheActions };
   context.subscriptions.push(...registerCommands(ctx));
   context.subscriptions.push(
-    vscode.commands.registerCommand(TREE_PROBE_COMMAND, (kind: unknown) => trees.get(kind === 'dataset' ? 'dataset' : 'model')?.provider.render()),
+    vscode.commands.registerCommand(TREE_PROBE_COMMAND, async (kind: unknown) => {
+      if (kind !== 'cache') return trees.get(kind === 'dataset' ? 'dataset' : 'model')?.provider.render();
+      await cacheProvider.whenScanned();
+      return cacheProvider.render();
+    }),
   );
   context.subscriptions.push(new DownloadNotifier(host, vscodeNotifierUi(host, errors, log)));
   context.subscriptions.push(new CleanupProgress(host));

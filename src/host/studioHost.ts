@@ -4,6 +4,7 @@ import type { CatalogChange } from '../core/catalog';
 import { describeError } from '../core/errors';
 import { Emitter, type Disposable, type Event } from '../core/events';
 import { resolveEndpoint } from '../core/hub';
+import { resolveXetCacheRoot } from '../core/cache/paths';
 import type { Dispatcher } from 'undici';
 import type { EntryProgress, Logger, StudioApi, StudioOptions } from '../core/studioTypes';
 import { cacheRootFor, studioSettingsFor, type MistudioConfig } from './config';
@@ -128,6 +129,7 @@ export class StudioHost implements Disposable {
       catalogFile: this.options.catalogFile,
       wasmPath: this.options.wasmPath,
       cacheRoot: cacheRootFor(config, this.env),
+      xetCacheRoot: resolveXetCacheRoot({ env: this.env }),
       ...this.settings(),
       token: this.options.token,
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),

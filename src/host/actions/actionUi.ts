@@ -14,4 +14,11 @@ export interface ActionUi {
   info(message: string): void;
   /** A transient status bar message after an action. */
   status(message: string): void;
+  /** A message with buttons; resolves with the chosen one. Does not wait for an answer when there are no buttons. */
+  ask(severity: 'info' | 'warning' | 'error', message: string, ...buttons: string[]): Promise<string | undefined>;
+  /**
+   * Long work in a notification with a Cancel button: `report` updates its text and how far along it is (0..1), the
+   * signal aborts on Cancel.
+   */
+  withProgress<T>(title: string, task: (report: (message: string, fraction?: number) => void, signal: AbortSignal) => Promise<T>): Promise<T>;
 }

@@ -46,4 +46,28 @@ export const vscodeActionUi: ActionUi = {
   status(message) {
     vscode.window.setStatusBarMessage(message, STATUS_MS);
   },
+
+  ask(severity, message, ...buttons) {
+    const show = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const shown = show(message, ...buttons);
+    return buttons.length === 0 ? Promise.resolve(undefined) : Promise.resolve(shown);
+  },
+
+  async withProgress(title, task) {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const onCancel = token.onCancellationRequested(() => controller.abort());
+      let shown = 0;
+      try {
+        return await task((message, fraction) => {
+          // VS Code adds up increments; the task reports where it is.
+          const increment = fraction === undefined ? undefined : Math.max(0, Math.min(100, fraction * 100) - shown);
+          if (increment !== undefined) shown += increment;
+          progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+        }, controller.signal);
+      } finally {
+        onCancel.dispose();
+      }
+    });
+  },
 };

@@ -1,6 +1,8 @@
 import type * as vscode from 'vscode';
 import type { RepoKind } from '../../core/repo';
 import type { ActionUi } from '../actions/actionUi';
+import type { CacheActions } from '../actions/cacheActions';
+import type { CacheNode, CacheTreeProvider } from '../cacheTree';
 import type { EntryActions } from '../actions/entryActions';
 import type { ConfigService } from '../configService';
 import type { EntryTreeProvider } from '../entryTree';
@@ -22,4 +24,7 @@ export interface CommandContext {
   /** The one implementation of every entry action, shared with the Studio panel. */
   readonly actions: EntryActions;
   readonly ui: ActionUi;
+  /** The Cache view and its actions (shared with the Studio panel's Cache tab). */
+  readonly cache: { readonly provider: CacheTreeProvider; readonly view: vscode.TreeView<CacheNode> };
+  readonly cacheActions: CacheActions;
 }

@@ -4,6 +4,18 @@ import { signIn, signOut } from './accountCommands';
 import { refresh, searchCatalog } from './catalogCommands';
 import type { CommandContext } from './context';
 import { downloadCommand } from './downloadFlow';
+import {
+  addToCatalog,
+  clearCacheFilter,
+  deleteRepoFromDisk,
+  deleteRevisionFromDisk,
+  filterCache,
+  pruneCache,
+  refreshCache,
+  revealCachedRevision,
+  sortCache,
+  verifyRevision,
+} from './cacheCommands';
 import { entryCommand } from './entryCommands';
 
 export type { CommandContext } from './context';
@@ -34,6 +46,16 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [COMMANDS.signIn]: () => signIn(ctx),
     [COMMANDS.signOut]: () => signOut(ctx),
     [COMMANDS.showLog]: () => ctx.log.show(),
+    [COMMANDS.refreshCache]: () => refreshCache(ctx),
+    [COMMANDS.filterCache]: () => filterCache(ctx),
+    [COMMANDS.clearCacheFilter]: () => clearCacheFilter(ctx),
+    [COMMANDS.sortCache]: () => sortCache(ctx),
+    [COMMANDS.addToCatalog]: (...args) => addToCatalog(ctx, args),
+    [COMMANDS.deleteRevisionFromDisk]: (...args) => deleteRevisionFromDisk(ctx, args),
+    [COMMANDS.deleteRepoFromDisk]: (...args) => deleteRepoFromDisk(ctx, args),
+    [COMMANDS.pruneCache]: () => pruneCache(ctx),
+    [COMMANDS.verifyRevision]: (...args) => verifyRevision(ctx, args),
+    [COMMANDS.revealCachedRevision]: (...args) => revealCachedRevision(ctx, args),
   };
   return Object.entries(handlers).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

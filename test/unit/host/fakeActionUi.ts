@@ -2,7 +2,7 @@ import { vi, type Mock } from 'vitest';
 import type { ActionUi } from '../../../src/host/actions/actionUi';
 
 /** An ActionUi whose every method is a mock: confirmations say yes unless told otherwise. */
-export type FakeActionUi = { [K in keyof ActionUi]: Mock<ActionUi[K]> };
+export type FakeActionUi = { [K in Exclude<keyof ActionUi, 'withProgress'>]: Mock<ActionUi[K]> } & { withProgress: Mock & ActionUi['withProgress'] };
 
 export function fakeActionUi(): FakeActionUi {
   return {
@@ -13,5 +13,8 @@ export function fakeActionUi(): FakeActionUi {
     openFolderInNewWindow: vi.fn(async () => undefined),
     info: vi.fn(() => undefined),
     status: vi.fn(() => undefined),
+    ask: vi.fn(async () => undefined),
+    // Runs the task at once; its reports go nowhere and nobody cancels.
+    withProgress: vi.fn((_title, task) => task(() => undefined, new AbortController().signal)) as Mock & ActionUi['withProgress'],
   };
 }

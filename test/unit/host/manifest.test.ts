@@ -5,6 +5,8 @@ import { entryContextValue, fileContextValue } from '../../../src/host/capabilit
 import { COMMANDS } from '../../../src/host/commandIds';
 import { makeEntry, STATUSES } from './fixtures';
 import type { ErrorCode } from '../../../src/core/errors';
+import type { InventoryRepo } from '../../../src/core/cacheInventory';
+import { partialItem, partialsItem, repoItem, revisionItem } from '../../../src/host/cacheView';
 
 interface MenuItem {
   command: string;
@@ -34,7 +36,36 @@ function allContextValues(): string[] {
     }
   }
   for (const state of ['pending', 'partial', 'verified'] as const) values.push(fileContextValue(makeEntry(), { state }));
+  // The Cache view's rows: repos of each kind, revisions held here or not, partial downloads.
+  for (const kind of ['model', 'dataset', 'space'] as const) {
+    for (const held of [false, true]) {
+      const repo = cachedRepo(kind, held);
+      values.push(repoItem(repo).contextValue, revisionItem(repo, repo.revisions[0]!).contextValue, partialsItem(repo).contextValue, partialItem(repo, repo.partials[0]!).contextValue);
+    }
+  }
   return values;
+}
+
+function cachedRepo(kind: 'model' | 'dataset' | 'space', held: boolean): InventoryRepo {
+  const commit = 'a'.repeat(40);
+  return {
+    kind,
+    repoId: 'org/name',
+    path: '/cache/models--org--name',
+    sizeOnDisk: 10,
+    nbFiles: 1,
+    lastAccessed: 0,
+    lastModified: 0,
+    refs: { main: commit },
+    interruptedDeletes: [],
+    revisions: [{ commit, refs: ['main'], snapshotPath: '/s', sizeOnDisk: 10, nbFiles: 1, lastModified: 0, entries: held ? [{ entryId: 'e', revision: 'main', status: 'ready' }] : [], otherCatalogs: [] }],
+    partials: [{ path: '/p', size: 1, blobId: 'b'.repeat(64), owner: 'foreign', heldBy: null }],
+  };
+}
+
+/** The row type a menu's viewItem regex names: "entry", "file", "cacheRevision", … */
+function rowTypeOf(when: string): string | undefined {
+  return /mistudio\[\.\]([a-zA-Z]+)/.exec(when)?.[1];
 }
 
 function viewItemRegex(when: string): RegExp | undefined {
@@ -69,8 +100,11 @@ describe('package.json contributions', () => {
       expect(regex, `${item.command} has a viewItem regex`).toBeDefined();
       const hits = values.filter((v) => regex!.test(v));
       expect(hits.length, `${item.command} (${item.when}) matches at least one row`).toBeGreaterThan(0);
-      const fileMenu = item.when!.includes('mistudio[.]file');
-      expect(hits.every((v) => v.startsWith(fileMenu ? 'mistudio.file;' : 'mistudio.entry;')), item.command).toBe(true);
+      const rowType = rowTypeOf(item.when!);
+      expect(rowType, item.command).toBeDefined();
+      expect(hits.every((v) => v.startsWith(`mistudio.${rowType};`)), item.command).toBe(true);
+      // The Cache view's menus are for its rows, and the catalog views' for theirs.
+      expect(item.when!.includes('view == mistudio.cache'), item.command).toBe(rowType!.startsWith('cache'));
     }
   });
 
