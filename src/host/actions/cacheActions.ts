@@ -50,17 +50,19 @@ export class CacheActions {
   }
 
   /** Deletes revisions (or whole repos) from disk after a confirmation that says what goes and who keeps what. */
-  async deleteFromDisk(targets: readonly CacheTarget[], subject: string): Promise<CacheActionResult | undefined> {
+  async deleteFromDisk(targets: readonly CacheTarget[], subject: string, options: { readonly confirm?: boolean } = {}): Promise<CacheActionResult | undefined> {
     const { ui } = this.deps;
     const studio = await this.deps.studio();
-    const estimate = await studio.estimateCacheDelete(targets);
-    const { message, detail } = cacheDeleteConfirmation(subject, estimate);
-    if (!(await ui.confirm(message, detail, 'Delete from Disk'))) return undefined;
+    if (options.confirm !== false) {
+      const estimate = await studio.estimateCacheDelete(targets);
+      const { message, detail } = cacheDeleteConfirmation(subject, estimate);
+      if (!(await ui.confirm(message, detail, 'Delete from Disk'))) return undefined;
+    }
     return this.runAndReport(`Deleting ${subject} from disk`, (options) => studio.deleteFromCache(targets, options));
   }
 
   /** Detached revisions no catalog holds and partial downloads nobody can resume, after a confirmation. */
-  async prune(): Promise<CacheActionResult | undefined> {
+  async prune(options: { readonly confirm?: boolean } = {}): Promise<CacheActionResult | undefined> {
     const { ui } = this.deps;
     const studio = await this.deps.studio();
     const plan = await ui.withProgress('Looking for what to prune', (_report, signal) => studio.planPrune(signal)).catch((err: unknown) => {
@@ -76,37 +78,40 @@ export class CacheActions {
       ...(plan.revisions.length > 0 ? [`${plan.revisions.length} detached revision${plan.revisions.length === 1 ? '' : 's'} no catalog holds (${plan.revisions.map(nameOf).slice(0, 5).join(', ')}${plan.revisions.length > 5 ? ', …' : ''})`] : []),
       ...(plan.partials.length > 0 ? [`${plan.partials.length} partial download${plan.partials.length === 1 ? '' : 's'} nobody can resume`] : []),
     ];
-    const ok = await ui.confirm(`Prune the Hugging Face cache?`, `Removes ${parts.join(' and ')}, freeing ${formatBytes(plan.freedBytes)}.`, 'Prune');
-    if (!ok) return undefined;
+    if (options.confirm !== false && !(await ui.confirm('Prune the Hugging Face cache?', `Removes ${parts.join(' and ')}, freeing ${formatBytes(plan.freedBytes)}.`, 'Prune'))) return undefined;
     return this.runAndReport('Pruning the cache', (options) => studio.prune(options));
   }
 
-  /** Re-hashes a revision's files; offers to fetch damaged ones again. */
+  /** Re-hashes a revision's files and says how it went (see offerRepair for damaged ones). */
   async verify(target: CacheRevisionTarget): Promise<VerifyReport | undefined> {
     const { ui } = this.deps;
     const studio = await this.deps.studio();
-    const label = `${target.repoId}@${target.refs[0] ?? short(target.commit)}`;
-    let report: VerifyReport;
+    const label = labelOf(target);
     try {
-      report = await ui.withProgress(`Verifying ${label}`, (progress, signal) =>
+      const report = await ui.withProgress(`Verifying ${label}`, (progress, signal) =>
         studio.verifyRevision({ kind: target.kind, repoId: target.repoId, revision: target.commit }, {
           signal,
           onProgress: (p) => progress(`${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} hashed`, p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0),
         }),
       );
+      if (report.bad.length === 0) ui.info(`${label}: all ${report.files} file${report.files === 1 ? '' : 's'} verified (${formatBytes(report.bytes)} hashed).`);
+      return report;
     } catch (err) {
       if (isCancellation(err)) return undefined;
       throw err;
     }
-    if (report.bad.length === 0) {
-      ui.info(`${label}: all ${report.files} file${report.files === 1 ? '' : 's'} verified (${formatBytes(report.bytes)} hashed).`);
-      return report;
-    }
+  }
+
+  /**
+   * Names the damaged files of a verify and, if the user asks, fetches them again. Resolves once answered (a
+   * notification can wait for days; callers need not wait for it).
+   */
+  async offerRepair(target: CacheRevisionTarget, report: VerifyReport): Promise<CatalogEntry | undefined> {
     const names = report.bad.map((b) => `${b.path} (${b.problem === 'missing' ? 'missing' : b.problem === 'size' ? 'wrong size' : 'wrong content'})`);
     const repairable = report.kind !== 'space';
-    const choice = await ui.ask('warning', `${label}: ${report.bad.length} of ${report.files} files are damaged: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`, ...(repairable ? ['Repair'] : []));
-    if (choice === 'Repair') await this.repair(report);
-    return report;
+    const message = `${labelOf(target)}: ${report.bad.length} of ${report.files} files are damaged: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
+    const choice = await this.deps.ui.ask('warning', message, ...(repairable ? ['Repair'] : []));
+    return choice === 'Repair' ? this.repair(report) : undefined;
   }
 
   /** Removes the damaged blobs and fetches them again; the download notification shows the progress. */
@@ -161,6 +166,10 @@ export function cacheDeleteConfirmation(subject: string, estimate: CacheDeleteEs
     sentences.push('Python code that loads it will download it again.');
   }
   return { message: `Delete ${subject} from disk?`, detail: sentences.join(' ') };
+}
+
+function labelOf(target: CacheRevisionTarget): string {
+  return `${target.repoId}@${target.refs[0] ?? short(target.commit)}`;
 }
 
 function nameOf(r: CacheRevisionEstimate): string {

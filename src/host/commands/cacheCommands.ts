@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import type { InventoryRepo, InventoryRevision } from '../../core/cacheInventory';
 import { formatBytes } from '../../core/progress';
-import type { CacheTarget } from '../../core/studioTypes';
+import type { CatalogEntry } from '../../core/catalog';
+import type { CacheActionResult, CacheTarget, VerifyReport } from '../../core/studioTypes';
+import { parseDeleteOptions } from '../commandArgs';
 import type { CacheRevisionTarget } from '../actions/cacheActions';
 import type { CacheNode } from '../cacheTree';
 import { CACHE_SORTS, CACHE_SORT_LABELS, heldByText, repoKey, sortRepos } from '../cacheView';
@@ -48,14 +50,19 @@ export async function sortCache(ctx: CommandContext): Promise<void> {
   if (picked) ctx.cache.provider.setSort(picked.sort);
 }
 
-export async function addToCatalog(ctx: CommandContext, args: readonly unknown[]): Promise<void> {
+export async function addToCatalog(ctx: CommandContext, args: readonly unknown[]): Promise<CatalogEntry | undefined> {
   const picked = await revisionFor(ctx, args[0], 'Add to Catalog', (repo, revision) => repo.kind !== 'space' && revision.entries.length === 0);
-  if (picked) await ctx.cacheActions.addToCatalog(picked);
+  return picked ? ctx.cacheActions.addToCatalog(picked) : undefined;
 }
 
-export async function verifyRevision(ctx: CommandContext, args: readonly unknown[]): Promise<void> {
+/** Resolves with the report at once; damaged files are named in a notification that offers Repair. */
+export async function verifyRevision(ctx: CommandContext, args: readonly unknown[]): Promise<VerifyReport | undefined> {
   const picked = await revisionFor(ctx, args[0], 'Verify');
-  if (picked) await ctx.cacheActions.verify(picked);
+  const report = picked && (await ctx.cacheActions.verify(picked));
+  if (picked && report && report.bad.length > 0) {
+    ctx.cacheActions.offerRepair(picked, report).catch((err: unknown) => void ctx.errors.report(err, { repoId: picked.repoId }));
+  }
+  return report;
 }
 
 export async function revealCachedRevision(ctx: CommandContext, args: readonly unknown[]): Promise<void> {
@@ -64,37 +71,40 @@ export async function revealCachedRevision(ctx: CommandContext, args: readonly u
   if (found) await ctx.ui.reveal(found.revision.snapshotPath);
 }
 
-/** Delete Revision from Disk: the clicked revision, every selected revision, or one picked from the palette. */
-export async function deleteRevisionFromDisk(ctx: CommandContext, args: readonly unknown[]): Promise<void> {
+/**
+ * Delete Revision from Disk: the clicked revision, every selected revision, or one picked from the palette. Scripts
+ * (and tests) may pass `{ ...node, confirm: false }` to skip the confirmation.
+ */
+export async function deleteRevisionFromDisk(ctx: CommandContext, args: readonly unknown[]): Promise<CacheActionResult | undefined> {
   const selected = selectedNodes(args).filter((n) => n.type === 'cacheRevision');
   const found = selected.map((n) => ctx.cache.provider.revisionOf(n)).filter((f): f is { repo: InventoryRepo; revision: InventoryRevision } => f !== undefined);
   const targets: CacheRevisionTarget[] = found.length > 0 ? found.map(({ repo, revision }) => toTarget(repo, revision)) : [];
   if (targets.length === 0) {
     const picked = await revisionFor(ctx, undefined, 'Delete Revision from Disk');
-    if (!picked) return;
+    if (!picked) return undefined;
     targets.push(picked);
   }
   const subject = targets.length === 1 ? `${targets[0]!.repoId}@${targets[0]!.refs[0] ?? targets[0]!.commit.slice(0, 8)}` : `${targets.length} revisions`;
-  await ctx.cacheActions.deleteFromDisk(targets.map((t): CacheTarget => ({ kind: t.kind, repoId: t.repoId, revision: t.commit })), subject);
+  return ctx.cacheActions.deleteFromDisk(targets.map((t): CacheTarget => ({ kind: t.kind, repoId: t.repoId, revision: t.commit })), subject, parseDeleteOptions(args));
 }
 
 /** Delete Repo from Disk: every revision of the clicked or selected repos, or of one picked from the palette. */
-export async function deleteRepoFromDisk(ctx: CommandContext, args: readonly unknown[]): Promise<void> {
+export async function deleteRepoFromDisk(ctx: CommandContext, args: readonly unknown[]): Promise<CacheActionResult | undefined> {
   const repos = selectedNodes(args)
     .filter((n) => n.type === 'cacheRepo')
     .map((n) => ctx.cache.provider.repo(n.key))
     .filter((r): r is InventoryRepo => r !== undefined);
   if (repos.length === 0) {
     const picked = await pickRepo(ctx);
-    if (!picked) return;
+    if (!picked) return undefined;
     repos.push(picked);
   }
   const subject = repos.length === 1 ? `${repos[0]!.repoId} (${repos[0]!.revisions.length} revision${repos[0]!.revisions.length === 1 ? '' : 's'})` : `${repos.length} repos`;
-  await ctx.cacheActions.deleteFromDisk(repos.map((r): CacheTarget => ({ kind: r.kind, repoId: r.repoId })), subject);
+  return ctx.cacheActions.deleteFromDisk(repos.map((r): CacheTarget => ({ kind: r.kind, repoId: r.repoId })), subject, parseDeleteOptions(args));
 }
 
-export async function pruneCache(ctx: CommandContext): Promise<void> {
-  await ctx.cacheActions.prune();
+export async function pruneCache(ctx: CommandContext, args: readonly unknown[]): Promise<CacheActionResult | undefined> {
+  return ctx.cacheActions.prune(parseDeleteOptions(args));
 }
 
 function toTarget(repo: InventoryRepo, revision: InventoryRevision): CacheRevisionTarget {

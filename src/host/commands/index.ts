@@ -53,7 +53,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [COMMANDS.addToCatalog]: (...args) => addToCatalog(ctx, args),
     [COMMANDS.deleteRevisionFromDisk]: (...args) => deleteRevisionFromDisk(ctx, args),
     [COMMANDS.deleteRepoFromDisk]: (...args) => deleteRepoFromDisk(ctx, args),
-    [COMMANDS.pruneCache]: () => pruneCache(ctx),
+    [COMMANDS.pruneCache]: (...args) => pruneCache(ctx, args),
     [COMMANDS.verifyRevision]: (...args) => verifyRevision(ctx, args),
     [COMMANDS.revealCachedRevision]: (...args) => revealCachedRevision(ctx, args),
   };

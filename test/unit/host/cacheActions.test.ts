@@ -82,10 +82,12 @@ describe('the Cache view’s actions', () => {
 
     const blob = fs.realpathSync(path.join(entry.snapshotPath!, 'weights.bin'));
     fs.writeFileSync(blob, Buffer.alloc(64 * 1024));
-    ui.ask.mockResolvedValueOnce('Repair');
     const report = await actions.verify(target);
     expect(report?.bad).toEqual([expect.objectContaining({ path: 'weights.bin', problem: 'content' })]);
+    ui.ask.mockResolvedValueOnce('Repair');
+    const repairing = await actions.offerRepair(target, report!);
     expect(ui.ask).toHaveBeenCalledWith('warning', 'test/host-cache@main: 1 of 2 files are damaged: weights.bin (wrong content)', 'Repair');
+    expect(repairing?.id).toBe(entry.id);
     expect((await env.studio.whenSettled(entry.id)).status).toBe('ready');
     expect((await env.studio.verifyRevision({ kind: 'model', repoId: held.id, revision: 'main' })).bad).toEqual([]);
   });
