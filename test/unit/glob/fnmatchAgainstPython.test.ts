@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { matchesPatterns } from '../../../src/core/patterns';
+import { Rng } from '../robustness/helpers';
 
 // The include/exclude matcher against the real thing: CPython's fnmatch.fnmatchcase with huggingface_hub's reading of
 // a pattern (filter_repo_objects: `\` is `/`, a trailing `/` means `/*`), over random patterns and paths made of the
@@ -19,30 +20,16 @@ print(json.dumps([[i for i, path in enumerate(paths) if fnmatch.fnmatchcase(path
 const PATTERN_CHARS = ['a', 'b', 'z', '-', '!', '^', '[', ']', '*', '?', '/', '\\', 'é', '😀', '.'];
 const PATH_CHARS = ['a', 'b', 'z', '-', '!', '^', '[', ']', '/', '\\', 'é', '😀', '.', '\n', 'Z'];
 
-/** mulberry32: small, seeded, good enough to spread test cases. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomText(random: () => number, alphabet: readonly string[], maxLength: number): string {
-  const length = Math.floor(random() * (maxLength + 1));
+function randomText(rng: Rng, alphabet: readonly string[], maxLength: number): string {
   let text = '';
-  for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)]!;
+  for (let i = rng.int(0, maxLength); i > 0; i--) text += rng.pick(alphabet);
   return text;
 }
 
 /** Half the patterns are paths with some characters turned into wildcards, so that many pairs match. */
-function randomPattern(random: () => number, paths: readonly string[]): string {
-  if (random() < 0.5) return randomText(random, PATTERN_CHARS, 9);
-  const source = Array.from(paths[Math.floor(random() * paths.length)]!);
-  return source.map((char) => (random() < 0.3 ? PATTERN_CHARS[Math.floor(random() * PATTERN_CHARS.length)]! : char)).join('');
+function randomPattern(rng: Rng, paths: readonly string[]): string {
+  if (rng.chance(0.5)) return randomText(rng, PATTERN_CHARS, 9);
+  return Array.from(rng.pick(paths), (char) => (rng.chance(0.3) ? rng.pick(PATTERN_CHARS) : char)).join('');
 }
 
 function pythonMatches(patterns: readonly string[], paths: readonly string[]): number[][] {
@@ -53,9 +40,9 @@ function pythonMatches(patterns: readonly string[], paths: readonly string[]): n
 
 describe('include patterns agree with CPython fnmatch (huggingface_hub allow_patterns)', () => {
   it('on 600 random patterns × 300 random paths', () => {
-    const random = seededRandom(12);
-    const paths = Array.from({ length: 300 }, () => randomText(random, PATH_CHARS, 8));
-    const patterns = Array.from({ length: 600 }, () => randomPattern(random, paths));
+    const rng = new Rng(12);
+    const paths = Array.from({ length: 300 }, () => randomText(rng, PATH_CHARS, 8));
+    const patterns = Array.from({ length: 600 }, () => randomPattern(rng, paths));
     const expected = pythonMatches(patterns, paths);
     const mismatches: string[] = [];
     patterns.forEach((pattern, index) => {
