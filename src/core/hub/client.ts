@@ -285,7 +285,8 @@ export class HubClient {
         try {
           response = await this.baseFetch(url, { ...init, headers, signal });
         } catch (err) {
-          // A timeout is not retried: the caller already waited timeoutMs, and Offline is the honest answer.
+          // A timeout (it carries no network code) is not retried: the caller already waited timeoutMs, and Offline is
+          // the honest answer.
           const failure = networkFailureOf(err);
           if (mayRetry && !scope.signal?.aborted && failure !== undefined && isRetryableNetworkFailure(failure, scope.answered)) {
             await delay(retryDelayMs(attempt, undefined, this.retry), scope.signal);

@@ -89,16 +89,21 @@ export function httpError(failure: HttpFailure, ctx: RequestContext): MistudioEr
   if (status === 403) {
     return new MistudioError('Unauthorized', `${endpoint} refused access${file} (HTTP 403)${said}`, base);
   }
+  return otherAnswer(failure, ctx, base, file, said);
+}
+
+/** 429 and answers without a Hub meaning: "Download of a.bin failed after 5 attempts: <host> answered HTTP 503". */
+function otherAnswer(failure: HttpFailure, ctx: RequestContext, base: { status: number; repoId?: string }, file: string, said: string): MistudioError {
   const tries = attemptsSaid(ctx);
-  const failed = ctx.action !== undefined ? `${ctx.action} failed${tries}: ` : '';
-  const after = ctx.action !== undefined ? '' : tries;
+  // With an action the sentence names the file already, and the attempts go with "failed".
+  const [opening, about, closing] = ctx.action !== undefined ? [`${ctx.action} failed${tries}: `, '', ''] : ['', file, tries];
   const wait = failure.retryAfterSeconds;
-  const waitDetail = wait !== undefined ? { retryAfterSeconds: wait } : {};
-  if (status === 429) {
+  const details = { ...base, ...(wait !== undefined ? { retryAfterSeconds: wait } : {}) };
+  if (failure.status === 429) {
     const when = wait !== undefined ? `retry in ${wait} s` : 'retry later';
-    return new MistudioError('RateLimited', `${failed}${endpoint} is rate-limiting requests${ctx.action ? '' : file}: ${when}${after}`, { ...base, ...waitDetail });
+    return new MistudioError('RateLimited', `${opening}${ctx.endpoint} is rate-limiting requests${about}: ${when}${closing}`, details);
   }
-  return new MistudioError('Http', `${failed}${endpoint} answered HTTP ${status}${ctx.action ? '' : file}${said}${after}`, { ...base, ...waitDetail });
+  return new MistudioError('Http', `${opening}${ctx.endpoint} answered HTTP ${failure.status}${about}${said}${closing}`, details);
 }
 
 /** A failure below HTTP: Offline, naming the host and why ("Cannot reach https://huggingface.co: host not found"). */
