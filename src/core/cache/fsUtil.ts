@@ -76,18 +76,9 @@ export async function fsyncFile(p: string): Promise<void> {
   }
 }
 
-/** Makes a rename durable. Windows cannot open folders for fsync, and some filesystems refuse it: best effort. */
+/** Makes a rename durable, as far as the folder can be synced at all; best effort. */
 export async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Durability of the folder entry is a bonus; the data itself was already synced.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+  await syncFolder(nodeIo, dir).catch(() => undefined);
 }
 
 /** A fresh temp path directly in the repo folder: huggingface_hub's scan and the loaders never look there. */
@@ -99,23 +90,93 @@ export function isOurTempName(name: string): boolean {
   return name.startsWith(LAYOUT.tempPrefix) && name.endsWith(LAYOUT.tempSuffix);
 }
 
-/** Writes `data` to a temp file in `tempDir`, fsyncs it and renames it over `dest`, so readers see old or new, never half. */
-export async function writeFileAtomic(dest: string, data: string | Uint8Array, tempDir: string): Promise<void> {
-  const temp = tempPathIn(tempDir);
+/** The file operations an atomic replace needs: Node's, or the catalog's (its tests count writes and fill the disk). */
+export interface AtomicWriteIo {
+  open(file: string, flags: string): Promise<{ writeFile(data: Uint8Array): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+}
+
+const nodeIo: AtomicWriteIo = {
+  open: (file, flags) => fs.open(file, flags),
+  rename: (from, to) => fs.rename(from, to),
+  unlink: (file) => fs.unlink(file),
+};
+
+export interface AtomicWriteOptions {
+  /** The temp file, on the same file system as `dest` (a rename cannot cross them). */
+  readonly tempPath: string;
+  readonly io?: AtomicWriteIo;
+  /** How a failure begins: "Cannot write <dest>" unless the caller words it for its users. */
+  readonly failure?: string;
+}
+
+/**
+ * Replaces `dest` with `data` so that a crash at any instant leaves the old content or the new, never half: write a
+ * temp file, fsync it, rename it over `dest`, fsync the folder so the rename itself is durable. The one atomic write
+ * of core: cache records, refs, tree listings and the catalog's image all go through it.
+ */
+export async function replaceFileAtomically(dest: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+  const io = options.io ?? nodeIo;
+  const failure = options.failure ?? `Cannot write ${dest}`;
+  const temp = options.tempPath;
   try {
-    const handle = await fs.open(temp, 'wx');
+    const handle = await openExclusive(io, temp);
     try {
-      await handle.writeFile(data);
+      await handle.writeFile(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await fs.rename(temp, dest);
+    await io.rename(temp, dest);
   } catch (err) {
-    await fs.unlink(temp).catch(() => undefined);
-    throw ioError(`Cannot write ${dest}`, err, dest);
+    await io.unlink(temp).catch(() => undefined);
+    throw ioError(failure, err, dest);
   }
-  await fsyncDir(path.dirname(dest));
+  try {
+    await syncFolder(io, path.dirname(dest));
+  } catch (err) {
+    throw ioError(failure, err, dest);
+  }
+}
+
+/** Writes `data` over `dest` atomically through a fresh temp file in `tempDir` (see replaceFileAtomically). */
+export async function writeFileAtomic(dest: string, data: string | Uint8Array, tempDir: string): Promise<void> {
+  await replaceFileAtomically(dest, data, { tempPath: tempPathIn(tempDir) });
+}
+
+/**
+ * Created exclusively, so a link planted at the temp path in a shared folder is never written through. A file left
+ * there by a dead process (a reused pid names the same catalog temp file) is removed — unlinking a link removes only
+ * the link — and the open tried once more.
+ */
+async function openExclusive(io: AtomicWriteIo, temp: string): ReturnType<AtomicWriteIo['open']> {
+  try {
+    return await io.open(temp, 'wx');
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    await io.unlink(temp);
+    return await io.open(temp, 'wx');
+  }
+}
+
+/** Folder fsync, where there is one: Windows cannot open folders and some file systems cannot sync them. */
+async function syncFolder(io: AtomicWriteIo, dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let handle: Awaited<ReturnType<AtomicWriteIo['open']>>;
+  try {
+    handle = await io.open(dir, 'r');
+  } catch (err) {
+    if (['EISDIR', 'EPERM', 'EACCES'].includes(errnoCode(err) ?? '')) return;
+    throw err;
+  }
+  try {
+    await handle.sync();
+  } catch (err) {
+    if (!['EINVAL', 'ENOTSUP', 'EBADF'].includes(errnoCode(err) ?? '')) throw err;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /** Wraps a Node fs error as a typed one-line MistudioError; a full disk gets its own code so the UI can say so. */

@@ -1,5 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { errnoCode, replaceFileAtomically } from '../cache/fsUtil';
 import { MistudioError, describeError } from '../errors';
 
 /** An open file we read, write and make durable; node's FileHandle fits. */
@@ -32,11 +33,6 @@ export const nodeFileSystem: CatalogFileSystem = {
   readdir: (dir) => fsp.readdir(dir),
   mkdir: (dir, options) => fsp.mkdir(dir, options),
 };
-
-function errnoCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 export function ioError(action: string, file: string, err: unknown): MistudioError {
   const code = errnoCode(err) === 'ENOSPC' || errnoCode(err) === 'EDQUOT' ? 'NoSpace' : 'Io';
@@ -143,43 +139,7 @@ export async function removeStaleTempFiles(fs: CatalogFileSystem, file: string):
   return removed;
 }
 
-/**
- * Replaces `file` with `data` so that a crash at any instant leaves either the old or the new content:
- * write a temp file, fsync it, rename it over the old file, fsync the directory so the rename itself is durable.
- */
+/** Replaces a catalog file (image or log header) atomically, its temp file named for removeStaleTempFiles. */
 export async function writeAtomically(fs: CatalogFileSystem, file: string, data: Uint8Array): Promise<void> {
-  const temp = tempFileFor(file);
-  try {
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (err) {
-    await fs.unlink(temp).catch(() => undefined);
-    throw ioError('Cannot save the catalog to', file, err);
-  }
-  await syncDirectory(fs, path.dirname(file), file);
-}
-
-async function syncDirectory(fs: CatalogFileSystem, dir: string, file: string): Promise<void> {
-  let handle: DurableFile;
-  try {
-    handle = await fs.open(dir, 'r');
-  } catch (err) {
-    // Windows cannot open a directory; its rename is durable on its own.
-    if (['EISDIR', 'EPERM', 'EACCES'].includes(errnoCode(err) ?? '')) return;
-    throw ioError('Cannot save the catalog to', file, err);
-  }
-  try {
-    await handle.sync();
-  } catch (err) {
-    // Some file systems do not support fsync on directories; the data is in place either way.
-    if (!['EINVAL', 'ENOTSUP', 'EBADF'].includes(errnoCode(err) ?? '')) throw ioError('Cannot save the catalog to', file, err);
-  } finally {
-    await handle.close();
-  }
+  await replaceFileAtomically(file, data, { tempPath: tempFileFor(file), io: fs, failure: `Cannot save the catalog to ${file}` });
 }

@@ -9,7 +9,6 @@ import {
   readCatalogBytes,
   removeStaleTempFiles,
   sqliteImageProblem,
-  writeAtomically,
   type CatalogFileSystem,
 } from './catalogFile';
 import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, latestVersion, readUserVersion, runMigrations, type Migration } from './migrations';

@@ -4,12 +4,15 @@ import { MistudioError, throwIfAborted } from '../errors';
 import type { ModelMetadata, RepoMetadata } from '../metadata';
 import { validateRepoId, validateRevision, type RepoKind, type RepoRef } from '../repo';
 import { resolveEndpoint } from './endpoint';
-import { failureOf, httpError, isBrokenConnection, parseRetryAfter, toMistudioError, transportError, type CallContext, type FailedResponse } from './hubErrors';
+import { failureOf, toMistudioError, transportError, withAttempts, type CallContext, type FailedResponse } from './hubErrors';
 import { configFacts, memoryEstimate, parameterCount, pickSafetensorsPath } from './modelMetadata';
 import { validateRepoFilePath } from './repoPath';
 import { baseMetadata, datasetMetadata } from './repoMetadata';
-import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, type HubRetryPolicy } from './retry';
 import { delay } from '../delay';
+import { httpError } from '../net/httpErrors';
+import { isRetryableNetworkFailure, networkFailureOf } from '../net/networkErrors';
+import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from '../net/retry';
+import { serverWaitMs } from '../net/serverWait';
 import type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -22,6 +25,8 @@ interface CallScope {
   readonly signal: AbortSignal | undefined;
   readonly ctx: CallContext;
   lastFailure?: FailedResponse;
+  /** Some request of this call got an answer: from then on an unreachable host is a drop-out, worth retrying. */
+  answered: boolean;
 }
 
 /**
@@ -36,7 +41,7 @@ export class HubClient {
   private readonly baseFetch: typeof fetch;
   private readonly userAgent: string | undefined;
   private readonly timeoutMs: number;
-  private readonly retry: HubRetryPolicy;
+  private readonly retry: RetryPolicy;
   readonly offline: boolean;
 
   constructor(options: HubClientOptions) {
@@ -239,7 +244,7 @@ export class HubClient {
   /** Runs one Hub call with a fetch bound to it; maps whatever it throws to a MistudioError. */
   private async call<T>(partial: Omit<CallContext, 'endpoint' | 'hasToken'>, signal: AbortSignal | undefined, run: (fetch: typeof globalThis.fetch) => Promise<T>): Promise<T> {
     throwIfAborted(signal);
-    const scope: CallScope = { signal, ctx: this.context(partial) };
+    const scope: CallScope = { signal, ctx: this.context(partial), answered: false };
     try {
       return await run(this.scopedFetch(scope));
     } catch (err) {
@@ -271,20 +276,23 @@ export class HubClient {
         try {
           response = await this.baseFetch(url, { ...init, headers, signal });
         } catch (err) {
-          // A timeout is not retried: the caller already waited timeoutMs, and Offline is the honest answer.
-          if (mayRetry && !scope.signal?.aborted && isBrokenConnection(err)) {
+          // A timeout (it carries no network code) is not retried: the caller already waited timeoutMs, and Offline is
+          // the honest answer.
+          const failure = networkFailureOf(err);
+          if (mayRetry && !scope.signal?.aborted && failure !== undefined && isRetryableNetworkFailure(failure, scope.answered)) {
             await delay(retryDelayMs(attempt, undefined, this.retry), scope.signal);
             continue;
           }
-          throw transportError(err, scope.ctx, scope.signal);
+          throw transportError(err, withAttempts(scope.ctx, attempt), scope.signal);
         }
+        scope.answered = true;
         if (mayRetry && isRetryableStatus(response.status)) {
-          const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+          const waitMs = serverWaitMs((name) => response.headers.get(name) ?? undefined);
           await response.body?.cancel().catch(() => undefined);
-          await delay(retryDelayMs(attempt, retryAfterSeconds, this.retry), scope.signal);
+          await delay(retryDelayMs(attempt, waitMs, this.retry), scope.signal);
           continue;
         }
-        if (!response.ok && sameOrigin) scope.lastFailure = await failureOf(response);
+        if (!response.ok && sameOrigin) scope.lastFailure = await failureOf(response, attempt);
         return response;
       }
     };

@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { compilePathGlob } from '../glob/pathGlob';
 import type { DatasetConfig, DatasetSplit } from '../metadata';
 
 const DEFAULT_CONFIG = 'default';
@@ -34,8 +34,9 @@ export function configsFromCard(cardData: Readonly<Record<string, unknown>> | un
     let splits: DatasetSplit[];
     if (splitPatterns) {
       splits = splitPatterns.map(({ split, patterns }) => {
-        const matchers = patterns.map((p) => picomatch(dataDir ? `${dataDir}/${p.replace(/^\.?\/+/, '')}` : p.replace(/^\.?\/+/, ''), { dot: true }));
-        return { name: split, files: files.filter((f) => matchers.some((m) => m(f))).sort() };
+        // The card comes from the repo: its globs are matched without backtracking (glob/automaton.ts).
+        const globs = patterns.map((p) => compilePathGlob(dataDir ? `${dataDir}/${p.replace(/^\.?\/+/, '')}` : p.replace(/^\.?\/+/, '')));
+        return { name: split, files: files.filter((f) => globs.some((glob) => glob.matches(f))).sort() };
       });
     } else {
       const inDir = dataDir ? files.filter((f) => f.startsWith(`${dataDir}/`)) : files;

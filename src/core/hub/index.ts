@@ -3,7 +3,6 @@ export { resolveEndpoint, DEFAULT_HUB_ENDPOINT } from './endpoint';
 export { resolveToken, tokenFilePath } from './token';
 export type { TokenOptions } from './token';
 export { validateRepoFilePath } from './repoPath';
-export type { HubRetryPolicy } from './retry';
 export type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
 export { isOfflineEnv } from './offline';
 export { readCachedMetadata } from './cachedMetadata';

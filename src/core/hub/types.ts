@@ -1,4 +1,4 @@
-import type { HubRetryPolicy } from './retry';
+import type { RetryPolicy } from '../net/retry';
 import type { RepoKind, RepoRef } from '../repo';
 
 export type Gating = false | 'auto' | 'manual';
@@ -13,10 +13,10 @@ export interface HubClientOptions {
   /** Per-request limit for metadata calls; a request that takes longer counts as Offline. Default 30 s. */
   readonly timeoutMs?: number;
   /**
-   * Retries of idempotent metadata requests (GET/HEAD) after 5xx, 429 or a broken connection; the last answer's
-   * error (Http, RateLimited, Offline) is reported when they run out. Default 5 attempts, 0.5 s doubling to 10 s.
+   * Retries of idempotent metadata requests (GET/HEAD) under the one policy of core/net/retry.ts (408, 429, 500,
+   * 502-504, broken connections); the last answer's error (Http, RateLimited, Offline) is reported when they run out.
    */
-  readonly retry?: Partial<HubRetryPolicy>;
+  readonly retry?: Partial<RetryPolicy>;
   /** HF_HUB_OFFLINE: no request leaves the process; every call fails with Offline (plans read the cache instead). */
   readonly offline?: boolean;
 }

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import { ensureTreeCache, type BlobLock, type HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
-import { MistudioError, describeError, isCancellation, isMistudioError, throwIfAborted } from '../errors';
+import { MistudioError, describeError, isCancellation, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
 import { offlineError, readCachedMetadata, type HubClient, type RepoFile } from '../hub';
 import type { RepoMetadata } from '../metadata';
-import { repoUrl, type RepoRef } from '../repo';
+import type { RepoRef } from '../repo';
 import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
 import type { DownloadPlan, Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
 import { forEachConcurrently } from '../concurrency';
@@ -259,39 +259,35 @@ async function transferFile(
   }
   if (deps.hub.offline) throw offlineError(`${file.path} of ${ref.repoId}`);
   let doneRanges = file.doneRanges;
-  let result: DownloadResult;
-  try {
-    result = await deps.downloadFile({
-      url: deps.hub.fileUrl(ref, commit, file.path),
-      ...(deps.token ? { token: deps.token } : {}),
-      ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
-      partialPath: cache.incompletePath(ref, file.blobId),
-      // Beside the partial, so it shares its lifecycle (cancel and cleanup remove both); scanners ignore it.
-      rangeJournalPath: cache.rangeJournalPath(ref, file.blobId),
-      finalPath: cache.blobPath(ref, file.blobId),
-      size: file.size,
-      ...(deps.settings.verifyChecksums ? { expectedHash: expectedHashOf(file) } : {}),
-      resume: { doneRanges },
-      connections: deps.settings.maxConnectionsPerFile,
-      ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
-      ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
-      ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
-      ...(deps.transfer?.openFile ? { openFile: deps.transfer.openFile } : {}),
-      signal,
-      ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
-      onProgress: (delta) => {
-        tracker.add(delta);
-        persisted.maybe();
-      },
-      onCheckpoint: (ranges) => {
-        doneRanges = ranges;
-        const bytesDone = ranges.reduce((sum, [a, b]) => sum + (b - a), 0);
-        if (catalog.getEntry(file.entryId)) catalog.updateFile(file.entryId, file.path, { state: 'partial', bytesDone, doneRanges: ranges });
-      },
-    });
-  } catch (err) {
-    throw isMistudioError(err, 'Gated') ? gatedError(deps, ref, err) : err;
-  }
+  const result = await deps.downloadFile({
+    url: deps.hub.fileUrl(ref, commit, file.path),
+    source: { endpoint: deps.hub.endpoint, ref, revision: commit },
+    ...(deps.token ? { token: deps.token } : {}),
+    ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
+    partialPath: cache.incompletePath(ref, file.blobId),
+    // Beside the partial, so it shares its lifecycle (cancel and cleanup remove both); scanners ignore it.
+    rangeJournalPath: cache.rangeJournalPath(ref, file.blobId),
+    finalPath: cache.blobPath(ref, file.blobId),
+    size: file.size,
+    ...(deps.settings.verifyChecksums ? { expectedHash: expectedHashOf(file) } : {}),
+    resume: { doneRanges },
+    connections: deps.settings.maxConnectionsPerFile,
+    ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
+    ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
+    ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
+    ...(deps.transfer?.openFile ? { openFile: deps.transfer.openFile } : {}),
+    signal,
+    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+    onProgress: (delta) => {
+      tracker.add(delta);
+      persisted.maybe();
+    },
+    onCheckpoint: (ranges) => {
+      doneRanges = ranges;
+      const bytesDone = ranges.reduce((sum, [a, b]) => sum + (b - a), 0);
+      if (catalog.getEntry(file.entryId)) catalog.updateFile(file.entryId, file.path, { state: 'partial', bytesDone, doneRanges: ranges });
+    },
+  });
   deps.logger.trace(`${ref.repoId}/${file.path}: ${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.resumedBytes)} resumed${result.restarted ? ' (server ignored Range: restarted)' : ''}`);
 }
 
@@ -327,15 +323,6 @@ function byBlobIds(files: readonly EntryFile[]): string[] {
  * The transfer only knows a file URL; the user needs the repo and the page where access is granted (metadata is
  * public on gated repos, so this is usually the first place the gate shows).
  */
-function gatedError(deps: DownloadJobDeps, ref: RepoRef, cause: MistudioError): MistudioError {
-  const page = repoUrl(deps.hub.endpoint, ref);
-  const subject = ref.kind === 'dataset' ? `Dataset ${ref.repoId}` : `Repository ${ref.repoId}`;
-  const message = deps.token
-    ? `${subject} is gated and this account has no access yet: request access at ${page}`
-    : `${subject} is gated: request access at ${page} and sign in with a Hugging Face token that has it`;
-  return new MistudioError('Gated', message, { ...cause.details, repoId: ref.repoId, url: page }, { cause });
-}
-
 class PersistThrottle {
   private last = 0;
   constructor(private readonly write: () => void) {}

@@ -1,24 +1,28 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { delay } from '../delay';
+import { repoUrl } from '../repo';
 import { MistudioError, cancelled, describeError, isMistudioError } from '../errors';
+import { httpError, networkError, type RequestContext } from '../net/httpErrors';
+import { networkFailureOf } from '../net/networkErrors';
+import { resolveRetryPolicy, retryDelayMs, type RetryPolicy } from '../net/retry';
 import { sharedTransferAgent } from './agent';
 import { fileSystemError, renameWithRetry } from './fileErrors';
-import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, transientFromNetworkError, type OpenResponse } from './http';
+import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, repoPage, transientFromNetworkError, type OpenResponse } from './http';
 import { validateOptions } from './options';
 import { openPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeJournalWriter, readRangeJournal, removeRangeJournal } from './rangeJournal';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
-import { TransientError, retryDelayMs, sleep, type ResolvedRetryOptions } from './retry';
 import { StallWatchdog, linkAbort, type LinkedAbort } from './signals';
+import { TransientError } from './transientError';
 import { WriteBehind } from './writeBehind';
 import type { ByteRange, DownloadFileOptions, DownloadResult } from './types';
 
 const DEFAULT_CONNECTIONS = 8;
 const DEFAULT_MIN_PART_BYTES = 16 * 1024 * 1024;
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
-const DEFAULT_RETRY: ResolvedRetryOptions = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 20_000 };
 const CHECKPOINT_INTERVAL_MS = 1_000;
 /**
  * Received bytes one response may queue for the disk before reading pauses (written as one batch). A single stream
@@ -73,7 +77,7 @@ class RangeIgnoredError extends Error {}
 class FileTransfer {
   private readonly done = new RangeSet();
   private readonly master: LinkedAbort;
-  private readonly retry: ResolvedRetryOptions;
+  private readonly retry: RetryPolicy;
   private readonly connections: number;
   private readonly minPartBytes: number;
   private readonly stallTimeoutMs: number;
@@ -87,6 +91,8 @@ class FileTransfer {
   private journal: RangeJournalWriter | undefined;
   /** Where the resolve URL redirected last time (the CDN), so parallel parts do not each ask the Hub again. */
   private rememberedUrl: string | undefined;
+  /** Some request of this transfer got an answer: from then on an unreachable host is a drop-out, worth retrying. */
+  private hostAnswered = false;
   private singleStream = false;
   private restarted = false;
   private bytesTransferred = 0;
@@ -100,11 +106,7 @@ class FileTransfer {
     private readonly label: string,
   ) {
     this.master = linkAbort(options.signal);
-    this.retry = {
-      maxAttempts: Math.max(1, Math.floor(options.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts)),
-      baseDelayMs: Math.max(0, options.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs),
-      maxDelayMs: Math.max(0, options.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs),
-    };
+    this.retry = resolveRetryPolicy(options.retry);
     this.connections = Math.max(1, Math.floor(options.connections ?? DEFAULT_CONNECTIONS));
     this.minPartBytes = Math.max(1, Math.floor(options.minPartBytes ?? DEFAULT_MIN_PART_BYTES));
     this.stallTimeoutMs = Math.max(1, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
@@ -282,7 +284,8 @@ class FileTransfer {
         if (part.pos === startPos && part.pos < part.end) throw new TransientError('the server sent no data');
       } catch (err) {
         if (signal.aborted) return;
-        const transient = err instanceof TransientError ? err : transientFromNetworkError(err);
+        if (err instanceof TransientError && err.detail.httpFailure !== undefined) this.hostAnswered = true;
+        const transient = err instanceof TransientError ? err : transientFromNetworkError(err, this.hostAnswered);
         if (transient === undefined) throw err;
         if (transient.detail.immediate) this.rememberedUrl = undefined;
         if (this.singleStream) {
@@ -296,7 +299,7 @@ class FileTransfer {
         }
         failures++;
         if (failures >= this.retry.maxAttempts) throw this.retriesExhausted(transient, failures);
-        await sleep(retryDelayMs(transient, failures, this.retry), signal);
+        await delay(transient.detail.immediate ? 0 : retryDelayMs(failures, transient.detail.serverWaitMs, this.retry), signal);
       }
     }
   }
@@ -321,8 +324,10 @@ class FileTransfer {
         dispatcher: this.dispatcher,
         signal: attempt.signal,
         label: this.label,
+        context: (answeredBy) => this.requestContext(answeredBy),
         fromRememberedUrl: url !== this.options.url,
       });
+      this.hostAnswered = true;
       watchdog.touch();
       if (this.rememberedUrl === undefined && response.finalUrl !== this.options.url) this.rememberedUrl = response.finalUrl;
 
@@ -500,24 +505,39 @@ class FileTransfer {
     if (this.options.signal?.aborted) return cancelled();
     if (err instanceof MistudioError) return err;
     if (err instanceof TransientError) return this.retriesExhausted(err, 1);
+    const network = networkFailureOf(err);
+    if (network !== undefined) return networkError(network.reason, this.requestContext(this.lastUrl()), err);
     return new MistudioError('Http', `Download of ${this.label} failed: ${describeError(err)}`, {}, { cause: err });
   }
 
   private retriesExhausted(err: TransientError, attempts: number): MistudioError {
-    const status = err.detail.status;
+    const context = { ...this.requestContext(this.lastUrl()), attempts };
+    if (err.detail.httpFailure !== undefined) return httpError(err.detail.httpFailure, context);
+    if (err.detail.network !== undefined) return networkError(err.detail.network.reason, context, err);
     const tries = `after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
-    if (status === 429) {
-      const retryAfterSeconds = err.detail.retryAfterMs !== undefined ? Math.ceil(err.detail.retryAfterMs / 1000) : undefined;
-      return new MistudioError('RateLimited', `Download of ${this.label} was rate limited (HTTP 429) ${tries}`, {
-        status,
-        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-      }, { cause: err });
-    }
-    if (err.detail.unreachable) {
-      const host = new URL(this.rememberedUrl ?? this.options.url).host;
-      return new MistudioError('Offline', `Cannot reach ${host} to download ${this.label} (${err.message}) ${tries}`, {}, { cause: err });
-    }
-    return new MistudioError('Http', `Download of ${this.label} failed ${tries}: ${err.message}`, status !== undefined ? { status } : {}, { cause: err });
+    return new MistudioError('Http', `Download of ${this.label} failed ${tries}: ${err.message}`, {}, { cause: err });
+  }
+
+  /** The URL a failure most likely came from: the CDN once one answered, else the resolve URL. */
+  private lastUrl(): URL {
+    return new URL(this.rememberedUrl ?? this.options.url);
+  }
+
+  /**
+   * What an error is about: the host that answered (the configured endpoint when it is the Hub's), the repo (given,
+   * or its page read from the resolve URL), the file and this download as the action.
+   */
+  private requestContext(answeredBy: URL): RequestContext {
+    const source = this.options.source;
+    const fromHub = source !== undefined && answeredBy.origin === new URL(source.endpoint).origin;
+    const page = repoPage(this.options.url);
+    return {
+      endpoint: fromHub ? source.endpoint : answeredBy.origin,
+      hasToken: this.authorization !== undefined,
+      path: this.label,
+      action: `Download of ${this.label}`,
+      ...(source !== undefined ? { ref: source.ref, revision: source.revision, repoPage: repoUrl(source.endpoint, source.ref) } : page !== undefined ? { repoPage: page } : {}),
+    };
   }
 
   private sizeChanged(reported: number): MistudioError {

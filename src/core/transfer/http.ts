@@ -1,7 +1,11 @@
 import { request, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { MistudioError } from '../errors';
-import { TransientError, parseRetryAfter } from './retry';
+import { failureFromHeaders, httpError, type RequestContext } from '../net/httpErrors';
+import { isRetryableNetworkFailure, networkFailureOf } from '../net/networkErrors';
+import { isRetryableStatus } from '../net/retry';
+import { serverWaitMs } from '../net/serverWait';
+import { TransientError } from './transientError';
 import type { ByteRange } from './types';
 
 const MAX_REDIRECTS = 10;
@@ -22,6 +26,8 @@ export interface OpenRequest {
   readonly signal: AbortSignal;
   /** Names the file in error messages. */
   readonly label: string;
+  /** What an error answer is about, given the URL that answered (for net/httpErrors' wording). */
+  readonly context: (answeredBy: URL) => RequestContext;
   /** The URL is a remembered redirect target: a 4xx there most likely means its signature expired. */
   readonly fromRememberedUrl: boolean;
 }
@@ -73,69 +79,36 @@ export async function openResponse(req: OpenRequest): Promise<OpenResponse> {
       return { status: statusCode, headers: responseHeaders, body, finalUrl: current.href };
     }
     await discard(body);
-    throw statusError(statusCode, responseHeaders, req, hop === 0);
+    throw statusError(statusCode, responseHeaders, req, current, hop === 0);
   }
   throw new MistudioError('Http', `Download of ${req.label} failed: more than ${MAX_REDIRECTS} redirects`);
 }
 
-function statusError(status: number, headers: IncomingHttpHeaders, req: OpenRequest, firstHop: boolean): Error {
+function statusError(status: number, headers: IncomingHttpHeaders, req: OpenRequest, answeredBy: URL, firstHop: boolean): Error {
   if (req.fromRememberedUrl && firstHop && [401, 403, 404, 410].includes(status)) {
-    return new TransientError(`HTTP ${status} from a remembered download URL (expired)`, { status, immediate: true });
+    return new TransientError(`HTTP ${status} from a remembered download URL (expired)`, { httpFailure: { status }, immediate: true });
   }
-  if (status === 408 || status === 429 || status >= 500) {
-    return new TransientError(`HTTP ${status}`, { status, retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')) });
-  }
-
-  const errorCode = headerValue(headers, 'x-error-code');
-  const serverMessage = headerValue(headers, 'x-error-message');
-  const because = serverMessage !== undefined ? `: ${serverMessage.replace(/\s+/g, ' ').slice(0, 200)}` : '';
-  const page = repoPage(req.url);
-  const details = { status, ...(page !== undefined ? { url: page } : {}) };
-
-  if (errorCode === 'RepoNotFound') {
-    return new MistudioError('RepoNotFound', `Repository not found (or private) while downloading ${req.label}`, details);
-  }
-  if (errorCode === 'RevisionNotFound') {
-    return new MistudioError('RevisionNotFound', `Revision not found while downloading ${req.label}`, details);
-  }
-  if (errorCode === 'GatedRepo') {
-    return new MistudioError('Gated', `${req.label} is in a gated repository: request access on its Hub page${because}`, details);
-  }
-  if (status === 404 || errorCode === 'EntryNotFound') {
-    return new MistudioError('EntryNotFound', `File not found on the Hub: ${req.label}`, details);
-  }
-  if (status === 401 || status === 403) {
-    return new MistudioError('Unauthorized', `Not authorized to download ${req.label} (HTTP ${status})${because}`, details);
+  const header = (name: string): string | undefined => headerValue(headers, name);
+  const failure = failureFromHeaders(status, header);
+  if (isRetryableStatus(status)) {
+    const waitMs = serverWaitMs(header);
+    return new TransientError(`HTTP ${status}`, { httpFailure: failure, ...(waitMs !== undefined ? { serverWaitMs: waitMs } : {}) });
   }
   if (status === 416) {
-    return new MistudioError('Http', `Server cannot serve the requested bytes of ${req.label} (HTTP 416): its size differs from the listing`, details);
+    return new MistudioError('Http', `Server cannot serve the requested bytes of ${req.label} (HTTP 416): its size differs from the listing`, { status });
   }
-  return new MistudioError('Http', `Download of ${req.label} failed: HTTP ${status}${because}`, details);
+  return httpError(failure, req.context(answeredBy));
 }
 
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const DROPPED_CODES = new Set([
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-/** A network-level failure as a TransientError, or undefined when `err` is something else. */
-export function transientFromNetworkError(err: unknown): TransientError | undefined {
-  const code = errorCode(err) ?? errorCode((err as { cause?: unknown } | undefined)?.cause);
-  if (code === undefined) return undefined;
-  const message = err instanceof Error && err.message ? `${err.message} (${code})` : code;
-  if (UNREACHABLE_CODES.has(code)) return new TransientError(message, { unreachable: true }, { cause: err });
-  if (DROPPED_CODES.has(code) || code.startsWith('HPE_')) return new TransientError(message, {}, { cause: err });
-  return undefined;
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
+/**
+ * A network-level failure as a TransientError when it is worth retrying (see net/networkErrors), else undefined:
+ * then the caller reports it as it is.
+ */
+export function transientFromNetworkError(err: unknown, hostAnswered: boolean): TransientError | undefined {
+  const failure = networkFailureOf(err);
+  if (failure === undefined || !isRetryableNetworkFailure(failure, hostAnswered)) return undefined;
+  const message = err instanceof Error && err.message ? `${err.message} (${failure.code})` : failure.code;
+  return new TransientError(message, { network: failure }, { cause: err });
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -160,7 +133,7 @@ export function abandonBody(body: ResponseBody): void {
 }
 
 /** The repo's page (everything before /resolve/), where a user requests access or checks the file. */
-function repoPage(url: string): string | undefined {
+export function repoPage(url: string): string | undefined {
   const index = url.indexOf('/resolve/');
   return index > 0 ? url.slice(0, index) : undefined;
 }

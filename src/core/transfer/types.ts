@@ -1,4 +1,6 @@
 import type { Dispatcher } from 'undici';
+import type { RetryPolicy } from '../net/retry';
+import type { RepoRef } from '../repo';
 import type { OpenPartialFile } from './partialFile';
 
 /** A half-open byte range [start, end): `end` is the first byte NOT included. */
@@ -10,20 +12,19 @@ export interface ExpectedHash {
   readonly hex: string;
 }
 
-export interface RetryOptions {
-  /** Attempts per request before giving up; any progress resets the count. Default 5. */
-  readonly maxAttempts?: number;
-  /** First backoff delay, doubled per failure, with jitter. Default 500 ms. */
-  readonly baseDelayMs?: number;
-  /** Backoff cap. Default 20 s. A server's Retry-After is honoured up to max(maxDelayMs, 60 s). */
-  readonly maxDelayMs?: number;
-}
+/** Overrides of the one retry policy (core/net/retry.ts); any progress on a part resets its attempt count. */
+export type RetryOptions = Partial<RetryPolicy>;
 
 export interface DownloadFileOptions {
   /** The Hub's resolve URL. */
   readonly url: string;
   /** Sent as `Authorization: Bearer` only to the origin of `url`, never to another origin after a redirect. */
   readonly token?: string;
+  /**
+   * The repo file this is, for error messages (gated, not found, rate limited) that name the repo and its page.
+   * Without it they name the file and read the repo's page from the resolve URL.
+   */
+  readonly source?: { readonly endpoint: string; readonly ref: RepoRef; readonly revision: string };
   /** Extra request headers, e.g. user-agent. An `authorization` header here follows the same origin rule. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Where bytes accumulate across runs (blobs/<id>.incomplete). */

@@ -27,7 +27,7 @@ function instrumentedFs(options: { writeDelayMs?: number } = {}): { fs: CatalogF
   const instrumented: CatalogFileSystem = {
     ...nodeFileSystem,
     open: async (file, flags) => {
-      if (flags === 'w') fail();
+      if (flags.startsWith('w')) fail();
       const handle = await nodeFileSystem.open(file, flags);
       let appending = false;
       return {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkCount, checkKind } from '../../../src/core/catalog/validate';
 import { parseCommand } from '../../../src/core/cli/args';
 import { echo } from '../../../src/core/echo';
-import { httpError } from '../../../src/core/hub/hubErrors';
+import { httpError } from '../../../src/core/net/httpErrors';
 import { resolveEndpoint } from '../../../src/core/hub/endpoint';
 import { validateRepoFilePath } from '../../../src/core/hub/repoPath';
 import { validateRepoId, validateRevision } from '../../../src/core/repo';

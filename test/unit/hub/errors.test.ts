@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 // Transient answers are retried (see retry.test.ts); here retries run out fast, so the final error is what shows.
-const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxServerWaitMs: 5 };
 const client = (token?: string, extra: { timeoutMs?: number } = {}): HubClient =>
   new HubClient({ endpoint: hub.url, ...(token ? { token } : {}), retry: FAST_RETRY, ...extra });
 const gpt2 = { kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' } as const;

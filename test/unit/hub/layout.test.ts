@@ -65,6 +65,13 @@ describe('dataset configs from the card', () => {
     expect(configsFromCard({ configs: [{ config_name: 'w', data_dir: 'data', data_files: [{ split: 'train', path: 'train-*' }] }] }, files)?.[0]?.splits[0]?.files).toHaveLength(2);
   });
 
+  it('data_files globs: `*` stays in its folder, `**` crosses folders', () => {
+    const nested = [...files, 'data/more/train-00002-of-00002.parquet'];
+    const split = (path: string): readonly string[] | undefined => configsFromCard({ configs: [{ config_name: 'n', data_files: path }] }, nested)?.[0]?.splits[0]?.files;
+    expect(split('data/train-*')).toEqual(['data/train-00000-of-00002.parquet', 'data/train-00001-of-00002.parquet']);
+    expect(split('data/**/train-*')).toEqual(['data/more/train-00002-of-00002.parquet', 'data/train-00000-of-00002.parquet', 'data/train-00001-of-00002.parquet']);
+  });
+
   it('is undefined when the card declares no configs', () => {
     expect(configsFromCard({ license: 'mit' }, files)).toBeUndefined();
     expect(configsFromCard(undefined, files)).toBeUndefined();

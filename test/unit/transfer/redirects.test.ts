@@ -274,6 +274,33 @@ describe('stalls and unreachable hosts', () => {
   });
 });
 
+describe('a host that has answered', () => {
+  it('and then refuses a connection is retried, as a drop-out mid-download, and resumed where it stopped', async () => {
+    const gone = await startServer(() => undefined);
+    await gone.close(); // its port now refuses connections
+    let answered = 0;
+    const s = await server((req, res) => {
+      if (answered++ > 0) return serveBytes(CONTENT, req, res);
+      res.writeHead(200, { 'content-length': CONTENT.length });
+      res.write(CONTENT.subarray(0, 100_000), () => res.destroy()); // some bytes, then the connection breaks
+    });
+    let dispatches = 0;
+    class RefusingSecondRequest extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        dispatches++;
+        return super.dispatch(dispatches === 2 ? { ...options, origin: gone.url } : options, handler);
+      }
+    }
+    const agent = new RefusingSecondRequest();
+    const t = target();
+    await downloadFile({ ...t, url: `${s.url}/org/repo/resolve/main/weights.bin`, dispatcher: agent, retry: { baseDelayMs: 1 } });
+    await agent.close();
+    expect(readIfExists(t.finalPath)?.equals(CONTENT)).toBe(true);
+    expect(dispatches).toBe(3);
+    expect(s.seen.map((r) => r.range)).toEqual([undefined, 'bytes=100000-299999']);
+  });
+});
+
 describe('dispatcher', () => {
   it('sends every request through the given undici dispatcher (e.g. a proxy agent)', async () => {
     let dispatched = 0;
