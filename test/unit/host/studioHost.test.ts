@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CatalogChange } from '../../../src/core/catalog';
 import { Emitter } from '../../../src/core/events';
 import type { StudioOptions } from '../../../src/core/studioTypes';
@@ -130,7 +130,8 @@ describe('StudioHost', () => {
     host.onDidOpen((s) => reopened.push(s));
     await host.get();
     config.set({ cacheDir: path.join(dir, 'elsewhere') });
-    await settle();
+    // Closing one engine and opening the next takes file system calls: wait for it, not for a fixed time.
+    await vi.waitFor(() => expect(reopened).toHaveLength(2));
     expect(opened).toHaveLength(2);
     expect(opened[0]!.fake.closed).toBe(true);
     expect(opened[1]!.options.cacheRoot).toBe(path.join(dir, 'elsewhere'));
