@@ -4,6 +4,7 @@ import { describeError, isCancellation } from '../core/errors';
 import type { RenderedRow } from './entryTree';
 import { CACHE_SORT_LABELS, filterRepos, headerText, partialItem, partialsItem, repoItem, repoKey, revisionItem, sortRepos, type CacheItemModel, type CacheSort } from './cacheView';
 import { DisposableStore } from './lifecycle';
+import { toTreeItem } from './treeItem';
 import type { StudioHost } from './studioHost';
 
 export type CacheNode =
@@ -158,17 +159,7 @@ export class CacheTreeProvider extends DisposableStore implements vscode.TreeDat
 
   getTreeItem(node: CacheNode): vscode.TreeItem {
     const model = this.model(node);
-    if (!model) return new vscode.TreeItem('(gone)');
-    const item = new vscode.TreeItem(model.label, model.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = model.id;
-    item.description = model.description;
-    const tooltip = new vscode.MarkdownString(model.tooltip, true);
-    tooltip.isTrusted = false;
-    item.tooltip = tooltip;
-    item.iconPath = new vscode.ThemeIcon(model.icon.id, model.icon.color ? new vscode.ThemeColor(model.icon.color) : undefined);
-    item.contextValue = model.contextValue;
-    item.accessibilityInformation = { label: `${model.label}, ${model.description}` };
-    return item;
+    return model ? toTreeItem(model) : new vscode.TreeItem('(gone)');
   }
 
   getParent(node: CacheNode): CacheNode | undefined {

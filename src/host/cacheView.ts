@@ -1,22 +1,13 @@
 import type { CacheInventory, InventoryPartial, InventoryRepo, InventoryRevision } from '../core/cacheInventory';
 import { formatBytes } from '../core/progress';
-import type { IconModel } from './entryView';
+import type { EntryItemModel, IconModel } from './entryView';
 import { md } from './entryView';
 
 /**
- * How the Cache view shows the Hugging Face cache, as plain data: cacheTree.ts only turns these into TreeItems, so
- * every row is rendered and tested here without VS Code.
+ * How the Cache view shows the Hugging Face cache, as plain data (the same shape as a catalog row): cacheTree.ts only
+ * turns these into TreeItems, so every row is rendered and tested here without VS Code.
  */
-export interface CacheItemModel {
-  readonly id: string;
-  readonly label: string;
-  readonly description: string;
-  /** Markdown; names from the disk are escaped. */
-  readonly tooltip: string;
-  readonly icon: IconModel;
-  readonly contextValue: string;
-  readonly collapsible: boolean;
-}
+export type CacheItemModel = EntryItemModel;
 
 export const CACHE_SORTS = ['size', 'name', 'lastUsed'] as const;
 export type CacheSort = (typeof CACHE_SORTS)[number];

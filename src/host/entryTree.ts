@@ -5,7 +5,8 @@ import { describeError } from '../core/errors';
 import type { RepoKind } from '../core/repo';
 import type { StudioApi } from '../core/studioTypes';
 import type { EntryNode, FileNode, TreeNode } from './commandArgs';
-import { entryItem, fileItem, type IconModel } from './entryView';
+import { entryItem, fileItem } from './entryView';
+import { markdown, themeIcon, toTreeItem } from './treeItem';
 import { DisposableStore } from './lifecycle';
 import type { StudioHost } from './studioHost';
 
@@ -116,15 +117,7 @@ export class EntryTreeProvider extends DisposableStore implements vscode.TreeDat
   }
 
   private entryTreeItem(studio: StudioApi, entry: CatalogEntry): vscode.TreeItem {
-    const model = entryItem(entry, studio.progressOf(entry.id));
-    const item = new vscode.TreeItem(model.label, model.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = model.id;
-    item.description = model.description;
-    item.tooltip = markdown(model.tooltip);
-    item.iconPath = themeIcon(model.icon);
-    item.contextValue = model.contextValue;
-    item.accessibilityInformation = { label: `${model.label}, ${model.description}` };
-    return item;
+    return toTreeItem(entryItem(entry, studio.progressOf(entry.id)));
   }
 
   private fileTreeItem(studio: StudioApi, entry: CatalogEntry, node: FileNode): vscode.TreeItem {
@@ -228,16 +221,6 @@ function rendered(item: vscode.TreeItem): Omit<RenderedRow, 'children'> {
     icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined,
     tooltip,
   };
-}
-
-function themeIcon(icon: IconModel): vscode.ThemeIcon {
-  return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-}
-
-function markdown(text: string): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(text, true);
-  md.isTrusted = false;
-  return md;
 }
 
 const TEXT_LIKE = /\.(json|jsonl|md|txt|yaml|yml|py|cfg|ini|csv|tsv|gitattributes)$|(^|\/)(README|LICENSE)[^/]*$/i;
