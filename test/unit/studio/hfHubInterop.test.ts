@@ -2,7 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HfCache } from '../../../src/core/cache/hfCache';
 import { scanCache } from '../../../src/core/cache/scan';
+import { addRevision } from '../cache/fixtures';
 import { bigRepo, fileOf, repoFolder, sha256Hex, startEnv, type StudioEnv } from './helpers';
 
 /**
@@ -51,6 +53,21 @@ for repo_id in sys.argv[2:]:
   except Exception as e:
     out["offline"][repo_id] = type(e).__name__
 print(json.dumps(out))
+`;
+
+/** scan_cache_dir with its incomplete files and repo types, for the whole-cache view. */
+const SCAN = `
+import json, sys
+from huggingface_hub import scan_cache_dir
+info = scan_cache_dir(sys.argv[1])
+print(json.dumps({
+  "warnings": [str(w) for w in info.warnings],
+  "repos": sorted(({
+    "id": r.repo_type + "/" + r.repo_id, "size_on_disk": r.size_on_disk, "nb_files": r.nb_files,
+    "revisions": sorted(({"commit": v.commit_hash, "nb_files": v.nb_files, "size_on_disk": v.size_on_disk, "refs": sorted(v.refs)} for v in r.revisions), key=lambda v: v["commit"]),
+  } for r in info.repos), key=lambda r: r["id"]),
+  "incomplete": sorted((str(f.file_path), f.size_on_disk) for f in info.incomplete_files),
+}))
 `;
 
 /** hf_hub_download of one file from the fake hub into the cache, as a notebook next to the extension would. */
@@ -140,3 +157,76 @@ describe('huggingface_hub reads the cache we leave behind', () => {
     expect(fs.existsSync(repoFolder(env.cacheRoot, 'model', full.id))).toBe(false);
   });
 });
+
+describe('huggingface_hub agrees with the Cache view on a cache other tools filled', () => {
+  let env: StudioEnv;
+  beforeEach(async () => {
+    if (!importable) return;
+    env = await startEnv();
+  });
+  afterEach(async () => {
+    if (importable) await env.dispose();
+  });
+
+  interface ScanView {
+    warnings: string[];
+    repos: Array<{ id: string; size_on_disk: number; nb_files: number; revisions: Array<{ commit: string; nb_files: number; size_on_disk: number; refs: string[] }> }>;
+    incomplete: Array<[string, number]>;
+  }
+  const scan = async (): Promise<ScanView> => JSON.parse(await python(SCAN, [env.cacheRoot])) as ScanView;
+
+  it.skipIf(!importable)(`sizes, refs, detached revisions, Spaces and partials agree; our deletes and prune leave no ghost ${SKIPPED}`, async () => {
+    const cache = new HfCache(env.cacheRoot);
+    const A = '1'.repeat(40);
+    const B = '2'.repeat(40);
+    const shared = 'w'.repeat(10_000);
+    const model = { kind: 'model' as const, repoId: 'python/two-revs' };
+    await addRevision(cache, model, A, [{ path: 'config.json', content: '{"a":1}' }, { path: 'w.bin', content: shared }], 'main');
+    await addRevision(cache, model, B, [{ path: 'config.json', content: '{"a":2}' }, { path: 'w.bin', content: shared }]);
+    await cache.writeRef(model, 'refs/pr/1', B);
+    const dataset = { kind: 'dataset' as const, repoId: 'python/data' };
+    await addRevision(cache, dataset, A, [{ path: 'data/train.parquet', content: 'PAR1 train' }], 'main');
+    await addRevision(cache, dataset, B, [{ path: 'data/old.parquet', content: 'PAR1 old' }]);
+    const space = { kind: 'space' as const, repoId: 'someone/demo' };
+    await addRevision(cache, space, A, [{ path: 'app.py', content: 'print(1)' }], 'main');
+    // What else huggingface_hub leaves around: its negative cache, CACHEDIR.TAG, lock files, an interrupted download.
+    fs.mkdirSync(path.join(repoFolder(env.cacheRoot, 'model', model.repoId), '.no_exist', A), { recursive: true });
+    fs.writeFileSync(path.join(repoFolder(env.cacheRoot, 'model', model.repoId), '.no_exist', A, 'tokenizer.json'), '');
+    fs.writeFileSync(path.join(env.cacheRoot, 'CACHEDIR.TAG'), 'Signature: 8a477f597d28d172789f06886806bc55\n');
+    fs.mkdirSync(path.join(env.cacheRoot, '.locks', 'models--python--two-revs'), { recursive: true });
+    fs.writeFileSync(path.join(env.cacheRoot, '.locks', 'models--python--two-revs', `${'e'.repeat(64)}.lock`), '');
+    const orphan = path.join(repoFolder(env.cacheRoot, 'dataset', dataset.repoId), 'blobs', `${'e'.repeat(64)}.0a1b2c3d.incomplete`);
+    fs.writeFileSync(orphan, Buffer.alloc(4321));
+
+    const theirs = await scan();
+    const ours = await env.studio.inventory();
+    expect(theirs.warnings).toEqual([]);
+    expect(ours.warnings).toEqual([]);
+    expect(theirs.repos).toEqual(
+      [...ours.repos]
+        .map((r) => ({
+          id: `${r.kind}/${r.repoId}`,
+          size_on_disk: r.sizeOnDisk,
+          nb_files: r.nbFiles,
+          revisions: r.revisions.map((v) => ({ commit: v.commit, nb_files: v.nbFiles, size_on_disk: v.sizeOnDisk, refs: v.refs })),
+        }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    expect(theirs.incomplete).toEqual(ours.repos.flatMap((r) => r.partials.map((p) => [p.path, p.size])));
+    expect(ours.sizeOnDisk).toBe(theirs.repos.reduce((sum, r) => sum + r.size_on_disk, 0));
+
+    // A whole repo and one revision deleted from disk, then a prune: huggingface_hub sees no ghost, no warning.
+    expect((await env.studio.deleteFromCache([{ kind: 'space', repoId: space.repoId }, { ...model, revision: 'refs/pr/1' }])).revisions.every((r) => r.error === undefined)).toBe(true);
+    expect((await env.studio.prune()).revisions.map((r) => `${r.repoId}@${r.commit}`)).toEqual([`${dataset.repoId}@${B}`]);
+    const after = await scan();
+    expect(after.warnings).toEqual([]);
+    expect(after.repos.map((r) => [r.id, r.revisions.map((v) => v.refs)])).toEqual([
+      ['dataset/python/data', [['main']]],
+      ['model/python/two-revs', [['main']]],
+    ]);
+    expect(after.repos.find((r) => r.id === 'model/python/two-revs')?.size_on_disk).toBe(shared.length + 7);
+    expect(after.incomplete).toEqual([]);
+    expect(fs.existsSync(path.join(env.cacheRoot, 'spaces--someone--demo'))).toBe(false);
+  });
+});
+
