@@ -10,6 +10,7 @@ import { machineNotes, loadSampler } from './machine';
 import { parseRobustnessSummary, renderResults } from './results';
 import type { BenchContext, RowResult, Scenario } from './scenario';
 import { activation } from './scenarios/activation';
+import { cacheScan } from './scenarios/cacheScan';
 import { cappedParallel } from './scenarios/cappedParallel';
 import { catalogScale } from './scenarios/catalogScale';
 import { sharedBlob } from './scenarios/sharedBlob';
@@ -19,7 +20,7 @@ import { resume } from './scenarios/resume';
 import { smallFiles } from './scenarios/smallFiles';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCENARIOS: readonly Scenario[] = [largeFile, smallFiles, cappedParallel, resume, peakRss, sharedBlob, catalogScale, activation];
+const SCENARIOS: readonly Scenario[] = [largeFile, smallFiles, cappedParallel, resume, peakRss, sharedBlob, catalogScale, cacheScan, activation];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<string> | undefined; workDir: string | undefined; out: string | undefined } {
   let quick = false;

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runCli } from '../src/core/cli/run';
 import { closeSharedTransferAgent, downloadFile, openPartialFile, type OpenPartialFile } from '../src/core/transfer';
+import { buildSyntheticCache, measureCacheScan, type CacheBuildArgs, type CacheScanArgs } from './scenarios/cacheScanWork';
 import { measureCatalog, buildCatalog, type CatalogBuildArgs, type CatalogMeasureArgs } from './scenarios/catalogWork';
 import type { CliArgs, DownloadFileArgs, HubJsSnapshotArgs, WorkerResult } from './workerTypes';
 
@@ -140,6 +141,12 @@ async function main(): Promise<void> {
       break;
     case 'catalog-measure':
       data = { ...(await measureCatalog(args as CatalogMeasureArgs, wasmPath)) };
+      break;
+    case 'cache-build':
+      data = { ...buildSyntheticCache(args as CacheBuildArgs) };
+      break;
+    case 'cache-scan':
+      data = { ...(await measureCacheScan(args as CacheScanArgs, wasmPath)) };
       break;
     default:
       throw new Error(`unknown worker mode ${mode}`);
