@@ -1,10 +1,10 @@
-import type { Dirent, Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { forEachConcurrently } from '../concurrency';
+import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../errors';
 import type { CacheRepoKind } from '../repo';
-import { errnoCode, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
+import { errnoCode, ioError, lstatOrUndefined, readdirOrEmpty, statOrUndefined } from './fsUtil';
 import { IGNORED_NAMES, LAYOUT, isInside, parsePartialName, parseRepoFolderName, type PartialOwner } from './paths';
 
 export type CachedRepoKind = CacheRepoKind;
@@ -80,23 +80,26 @@ export interface ScanOptions {
   readonly signal?: AbortSignal;
   /** Keep every revision's file list (default true). A view of a million-file cache needs only the totals. */
   readonly withFiles?: boolean;
-  /** Each repo as soon as it is scanned (in no particular order), for a first screen before the scan ends. */
+  /** Each repo as soon as it is scanned (in folder order), for a first screen long before the scan ends. */
   readonly onRepo?: (repo: CachedRepo, progress: ScanProgress) => void;
 }
 
 const SHARED_BLOBS_MARKER = '.huggingface-shared-blobs';
-/** Repos read at once; each one's file system calls are further bounded by FILE_CONCURRENCY. */
-const REPO_CONCURRENCY = 4;
-/** Links read and blobs stat'ed at once within one repo: enough to keep libuv's thread pool busy, not flooded. */
-const FILE_CONCURRENCY = 16;
+/**
+ * The scan runs synchronous file-system calls in slices of at most this long, then lets the event loop run. A
+ * synchronous readlink or stat costs a few microseconds; through libuv's thread pool the same call costs ten times
+ * that in hand-offs (measured in bench/analysis.md), and a million-file cache makes two million of them.
+ */
+const SLICE_MS = 8;
 
 /**
  * Reads the cache the way huggingface_hub's scan_cache_dir does (recursive snapshots, nested refs, blob sizes
  * counted once per repo). Where Python gives up on a whole repo for one oddity, this keeps the repo and
  * reports the oddity, so the user can still see and free it. Read-only: it never writes or deletes.
  *
- * Built for caches of a million files: one `readlink` per snapshot link and one `stat` per distinct blob, several
- * at a time, repos in parallel, and no per-file objects kept unless `withFiles`.
+ * Built for caches of a million files: one `readlink` per snapshot link and one `stat` per distinct blob, made
+ * synchronously in short slices so the event loop (the extension host's) never waits more than a slice, each repo
+ * reported as soon as it is read, and no per-file objects kept unless `withFiles`.
  */
 export async function scanCache(root: string, options: ScanOptions | AbortSignal = {}): Promise<CacheScan> {
   const { signal, withFiles = true, onRepo } = options instanceof AbortSignal ? { signal: options } : options;
@@ -123,73 +126,83 @@ export async function scanCache(root: string, options: ScanOptions | AbortSignal
     found.push({ entryPath, ...ref });
   }
 
-  const context: RepoContext = { roots: [rootPath, realRoot], warnings: scan.warnings, withFiles, ...(signal ? { signal } : {}) };
-  const scanned: Array<CachedRepo | undefined> = new Array(found.length);
-  let reposDone = 0;
-  await forEachConcurrently(found, REPO_CONCURRENCY, async ({ entryPath, kind, repoId }, index) => {
-    throwIfAborted(signal);
-    const st = await statOrUndefined(entryPath);
+  const slicer = new Slicer(signal);
+  const context: RepoContext = { roots: [rootPath, realRoot], warnings: scan.warnings, withFiles, slicer };
+  for (const [index, { entryPath, kind, repoId }] of found.entries()) {
+    await slicer.pause();
+    const st = statSyncOrUndefined(entryPath);
     if (!st?.isDirectory()) {
       scan.warnings.push(`Repo path is not a folder: ${entryPath}`);
-    } else {
-      try {
-        const { repo, files } = await scanRepo(entryPath, kind, repoId, context);
-        scanned[index] = repo;
-        scan.filesScanned += files;
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        scan.warnings.push(`Cannot read ${entryPath}: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      continue;
     }
-    reposDone++;
-    const repo = scanned[index];
-    if (repo && onRepo) onRepo(repo, { reposDone, reposTotal: found.length, filesScanned: scan.filesScanned });
-  });
+    try {
+      const { repo, files } = await scanRepo(entryPath, kind, repoId, context);
+      scan.repos.push(repo);
+      scan.filesScanned += files;
+      onRepo?.(repo, { reposDone: index + 1, reposTotal: found.length, filesScanned: scan.filesScanned });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      scan.warnings.push(`Cannot read ${entryPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   throwIfAborted(signal);
-  // In folder order whatever order they finished in, so two scans of one cache read the same.
-  scan.repos = scanned.filter((r): r is CachedRepo => r !== undefined);
   scan.sizeOnDisk = scan.repos.reduce((sum, r) => sum + r.sizeOnDisk, 0);
   return scan;
+}
+
+/** Lets the event loop run once a slice of synchronous work is used up; checks for a cancel each time. */
+class Slicer {
+  private sliceStart = performance.now();
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  /** Cheap when the slice has time left (the common case): no promise is made. */
+  pause(): Promise<void> | void {
+    if (performance.now() - this.sliceStart < SLICE_MS) return;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      throwIfAborted(this.signal);
+      this.sliceStart = performance.now();
+    });
+  }
 }
 
 interface RepoContext {
   readonly roots: readonly string[];
   readonly warnings: string[];
   readonly withFiles: boolean;
-  readonly signal?: AbortSignal;
+  readonly slicer: Slicer;
 }
 
 /** One stat per blob path however many snapshot files link to it, shared by the repo's revisions. */
-type BlobStats = Map<string, Promise<Stats | undefined>>;
+type BlobStats = Map<string, Stats | undefined>;
 
 async function scanRepo(repoPath: string, kind: CachedRepoKind, repoId: string, context: RepoContext): Promise<{ repo: CachedRepo; files: number }> {
-  const { warnings, signal } = context;
+  const { warnings, slicer } = context;
   const snapshotsPath = path.join(repoPath, LAYOUT.snapshots);
   const refsPath = path.join(repoPath, LAYOUT.refs);
   const blobsPath = path.join(repoPath, LAYOUT.blobs);
 
   const refs: Record<string, string> = {};
   const refsByCommit = new Map<string, string[]>();
-  const refsStat = await statOrUndefined(refsPath);
+  const refsStat = statSyncOrUndefined(refsPath);
   if (refsStat !== undefined && !refsStat.isDirectory()) warnings.push(`Refs folder is a file: ${refsPath}`);
   if (refsStat?.isDirectory()) {
-    for (const name of await listFilesRecursive(refsPath)) {
-      const commit = (await fs.readFile(path.join(refsPath, ...name.split('/')), 'utf8')).trim();
-      refs[name] = commit;
-      refsByCommit.set(commit, [...(refsByCommit.get(commit) ?? []), name]);
+    for (const { rel } of listEntriesSync(refsPath)) {
+      const commit = readFileSync(path.join(refsPath, ...rel.split('/')), 'utf8').trim();
+      refs[rel] = commit;
+      refsByCommit.set(commit, [...(refsByCommit.get(commit) ?? []), rel]);
     }
   }
 
   const blobStats: BlobStats = new Map();
   const revisions: CachedRevision[] = [];
   let files = 0;
-  const snapshotsStat = await statOrUndefined(snapshotsPath);
+  const snapshotsStat = statSyncOrUndefined(snapshotsPath);
   if (!snapshotsStat?.isDirectory()) warnings.push(`Snapshots folder missing in cached repo: ${snapshotsPath}`);
-  for (const commit of snapshotsStat?.isDirectory() ? (await readdirOrEmpty(snapshotsPath)).sort() : []) {
-    throwIfAborted(signal);
+  for (const commit of snapshotsStat?.isDirectory() ? readdirSyncOrEmpty(snapshotsPath).sort() : []) {
+    await slicer.pause();
     if (IGNORED_NAMES.has(commit)) continue;
     const revisionPath = path.join(snapshotsPath, commit);
-    const revisionStat = await statOrUndefined(revisionPath);
+    const revisionStat = statSyncOrUndefined(revisionPath);
     if (!revisionStat?.isDirectory()) {
       warnings.push(`Snapshots folder corrupted, found a file: ${revisionPath}`);
       continue;
@@ -205,19 +218,14 @@ async function scanRepo(repoPath: string, kind: CachedRepoKind, repoId: string, 
     }
   }
 
-  const partialFiles = await scanPartials(blobsPath);
+  const partialFiles = scanPartials(blobsPath);
 
   const trashPath = path.join(repoPath, LAYOUT.trash);
-  const interruptedDeletes = [...new Set((await readdirOrEmpty(trashPath)).map((n) => n.slice(0, 40)))].sort();
+  const interruptedDeletes = [...new Set(readdirSyncOrEmpty(trashPath).map((n) => n.slice(0, 40)))].sort();
   if (interruptedDeletes.length > 0) warnings.push(`Interrupted delete of ${interruptedDeletes.join(', ')} in ${repoPath}: run the delete again to finish it`);
 
-  const byPath = new Map<string, Stats>();
-  for (const [blobPath, pending] of blobStats) {
-    const st = await pending;
-    if (st?.isFile()) byPath.set(blobPath, st);
-  }
-  const stats = [...byPath.values()];
-  const repoStat = stats.length === 0 ? await fs.stat(repoPath) : undefined;
+  const stats = [...blobStats.values()].filter((st): st is Stats => st?.isFile() === true);
+  const repoStat = stats.length === 0 ? statSync(repoPath) : undefined;
   return {
     files,
     repo: {
@@ -245,42 +253,41 @@ async function scanRevision(
   blobStats: BlobStats,
   context: RepoContext,
 ): Promise<{ revision: CachedRevision; entries: number }> {
-  const { roots, warnings, withFiles, signal } = context;
+  const { roots, warnings, withFiles, slicer } = context;
   const blobsDir = path.join(repoPath, LAYOUT.blobs);
   const files: CachedFile[] = [];
   const used = new Map<string, Stats>();
   let nbFiles = 0;
-  const entries = await listEntriesRecursive(revisionPath);
-  await forEachConcurrently(entries, FILE_CONCURRENCY, async ({ rel, dirent }) => {
-    throwIfAborted(signal);
+  const entries = listEntriesSync(revisionPath);
+  for (const { rel, dirent } of entries) {
+    await slicer.pause();
     const filePath = path.join(revisionPath, ...rel.split('/'));
     let blobPath = filePath;
     if (dirent.isSymbolicLink()) {
       // huggingface_hub keeps the first hop when it lands in this repo's blobs/ (that entry may itself link to the
       // cache-wide shared store); any other link is resolved fully.
-      const target = await fs.readlink(filePath).catch(() => undefined);
+      const target = readlinkSyncOrUndefined(filePath);
       const firstHop = target === undefined ? filePath : path.resolve(path.dirname(filePath), target);
-      blobPath = path.dirname(firstHop) === blobsDir ? firstHop : await fs.realpath(filePath).catch(() => firstHop);
+      blobPath = path.dirname(firstHop) === blobsDir ? firstHop : realpathSyncOr(filePath, firstHop);
       if (!isInside(repoPath, firstHop) && !roots.some((r) => isInside(r, blobPath))) {
         warnings.push(`Snapshot file links outside the cache: ${filePath} -> ${blobPath}`);
       }
     }
-    let pending = blobStats.get(blobPath);
-    if (pending === undefined) {
-      pending = statOrUndefined(blobPath).catch(() => undefined);
-      blobStats.set(blobPath, pending);
+    let blobStat = blobStats.get(blobPath);
+    if (!blobStats.has(blobPath)) {
+      blobStat = statSyncOrUndefined(blobPath);
+      blobStats.set(blobPath, blobStat);
     }
-    const blobStat = await pending;
     // A link to a folder is neither a file nor something to descend into.
-    if (blobStat?.isDirectory() && dirent.isSymbolicLink()) return;
+    if (blobStat?.isDirectory() && dirent.isSymbolicLink()) continue;
     if (blobStat === undefined || !blobStat.isFile()) {
       warnings.push(`Blob missing (broken symlink): ${filePath}`);
-      return;
+      continue;
     }
     used.set(blobPath, blobStat);
     nbFiles++;
     if (withFiles) files.push({ path: rel, blobPath, size: blobStat.size });
-  });
+  }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const usedStats = [...used.values()];
   return {
@@ -297,16 +304,16 @@ async function scanRevision(
   };
 }
 
-async function scanPartials(blobsPath: string): Promise<CachedPartial[]> {
+function scanPartials(blobsPath: string): CachedPartial[] {
   const partials: CachedPartial[] = [];
-  for (const name of (await readdirOrEmpty(blobsPath)).sort()) {
+  for (const name of readdirSyncOrEmpty(blobsPath).sort()) {
     const parsed = parsePartialName(name);
     if (parsed === undefined) continue;
     const partialPath = path.join(blobsPath, name);
-    const st = await lstatOrUndefined(partialPath);
+    const st = lstatSyncOrUndefined(partialPath);
     if (!st?.isFile()) continue;
     // Our range journal is part of the partial: it goes (and frees) with it.
-    const journal = parsed.owner === 'ours' ? await lstatOrUndefined(`${partialPath}.ranges`) : undefined;
+    const journal = parsed.owner === 'ours' ? lstatSyncOrUndefined(`${partialPath}.ranges`) : undefined;
     partials.push({ path: partialPath, size: st.size + (journal?.isFile() ? journal.size : 0), ...parsed });
   }
   return partials;
@@ -328,12 +335,12 @@ function maxOf(values: readonly number[]): number {
 }
 
 /** Every non-folder entry below `dir` with its repo-relative posix path (links included, not followed). */
-async function listEntriesRecursive(dir: string): Promise<Array<{ rel: string; dirent: Dirent }>> {
+function listEntriesSync(dir: string): Array<{ rel: string; dirent: Dirent }> {
   const out: Array<{ rel: string; dirent: Dirent }> = [];
-  const walk = async (current: string, prefix: string): Promise<void> => {
+  const walk = (current: string, prefix: string): void => {
     let entries: Dirent[];
     try {
-      entries = await fs.readdir(current, { withFileTypes: true });
+      entries = readdirSync(current, { withFileTypes: true });
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return;
       throw err;
@@ -341,23 +348,68 @@ async function listEntriesRecursive(dir: string): Promise<Array<{ rel: string; d
     for (const entry of entries) {
       if (IGNORED_NAMES.has(entry.name)) continue;
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-      if (entry.isDirectory()) await walk(path.join(current, entry.name), rel);
+      if (entry.isDirectory()) walk(path.join(current, entry.name), rel);
       else out.push({ rel, dirent: entry });
     }
   };
-  await walk(dir, '');
+  walk(dir, '');
   return out;
 }
 
 /**
- * Repo-relative posix paths of every non-folder entry below `dir`, sorted. Walks with lstat and does not enter
- * symlinked folders (a link to a folder is neither a file nor something to descend into).
+ * Repo-relative posix paths of every non-folder entry below `dir`, sorted. Does not enter symlinked folders (a link
+ * to a folder is neither a file nor something to descend into).
  */
 export async function listFilesRecursive(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const { rel, dirent } of await listEntriesRecursive(dir)) {
-    if (dirent.isSymbolicLink() && (await statOrUndefined(path.join(dir, ...rel.split('/'))))?.isDirectory()) continue;
+  for (const { rel, dirent } of listEntriesSync(dir)) {
+    if (dirent.isSymbolicLink() && statSyncOrUndefined(path.join(dir, ...rel.split('/')))?.isDirectory()) continue;
     out.push(rel);
   }
   return out.sort();
+}
+
+const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+function statSyncOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch (err) {
+    if (GONE.has(errnoCode(err) ?? '')) return undefined;
+    throw ioError(`Cannot read ${p}`, err, p);
+  }
+}
+
+function lstatSyncOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if (GONE.has(errnoCode(err) ?? '')) return undefined;
+    throw ioError(`Cannot read ${p}`, err, p);
+  }
+}
+
+function readdirSyncOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw ioError(`Cannot list ${dir}`, err, dir);
+  }
+}
+
+function readlinkSyncOrUndefined(p: string): string | undefined {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function realpathSyncOr(p: string, fallback: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return fallback;
+  }
 }
