@@ -61,9 +61,9 @@ const oldData = repo('dataset', 'many/old-data', { 'README.md': '# old\n', 'data
 /** In the catalog before, and left alone: removals and everyone's saves must not disturb it. */
 const untouched = repo('model', 'many/untouched', { 'config.json': '{}\n', 'weights.bin': seededBytes(128 * KiB, 161) });
 /** The kill -9 case: its owner dies with half of it landed (see STALL_AT). */
-const takeover = repo('model', 'many/takeover', { 'config.json': '{}\n', 'weights.bin': seededBytes(2 * MiB, 171) });
+const takeover = repo('model', 'many/takeover', { 'config.json': '{}\n', 'weights.bin': seededBytes(MiB, 171) });
 /** Where the CDN holds the owner's connection in the kill -9 case. */
-const STALL_AT = MiB;
+const STALL_AT = 512 * KiB;
 
 const FRESH = [alpha, beta, gamma];
 const REMOVED = [oldModel, oldData];
