@@ -167,7 +167,8 @@ describe('one catalog file, many writers', () => {
   it('reads on without a warning when another writer’s compaction has moved the log aside and not yet written the new one', async () => {
     // The follower reads the log without the lock: between its stat and its open, a compaction elsewhere may rename
     // the log to .prev and not yet have written the next one. Nothing is lost (.prev holds the rest); nothing to say.
-    const compacting = stoppingFileSystem((f, flags) => f.startsWith(`${file}.log.tmp-`) && flags === 'w');
+    // The new log is written to a temp file first (then renamed): stop at that open, whatever its write flags.
+    const compacting = stoppingFileSystem((f) => f.startsWith(`${file}.log.tmp-`));
     const reading = stoppingFileSystem((f, flags) => f === `${file}.log` && flags === 'r');
     const a = await openShared({ fileSystem: compacting.fs });
     const b = await openShared({ fileSystem: reading.fs, pollMs: 60_000 });
