@@ -287,7 +287,7 @@ class Studio implements StudioApi {
   // ── Start, idle, close ───────────────────────────────────────────────────────────────────────────────────────
 
   async reconcile(options: { resumeInFlight?: boolean } = {}): Promise<void> {
-    this.downloads.adoptOrphans(options.resumeInFlight ?? false);
+    await this.downloads.adoptOrphans(options.resumeInFlight ?? false);
     await this.cleanups.resumeInterrupted();
     await finishInterruptedDeletes(this.cache).catch((err: unknown) => this.logger.warn(`Finishing interrupted deletes: ${describeError(err)}`));
     // Entries whose files vanished from the cache (deleted by hand, `hf cache rm`, another machine's cleanup).

@@ -5,7 +5,19 @@ import type { Locator, Page } from 'playwright-core';
 import { demoRepos } from '../fake-hub/demo';
 import { startFakeHub, type FakeHub, type FakeRepo } from '../fake-hub/index';
 import { seededBytes } from '../fake-hub/safetensors';
-import { openStudioSidebar, runFromPalette, startSession, type E2ESession } from './session';
+import {
+  confirmPlan,
+  downloadFromPalette,
+  findFile,
+  openStudioSidebar,
+  pickAndContinue,
+  quickInput,
+  runFromPalette,
+  startSession,
+  treeRow,
+  waitForFile,
+  type E2ESession,
+} from './session';
 
 const BIG = 'mistudio-test/big-model';
 const TOKEN = 'hf_e2e_token_123';
@@ -16,63 +28,6 @@ function bigModel(): FakeRepo {
     id: BIG,
     commits: [{ files: [{ path: 'config.json', content: '{"model_type":"gpt2"}\n' }, { path: 'model.safetensors', content: seededBytes(24 * 1024 * 1024, 42), lfs: true }] }],
   };
-}
-
-function quickInput(page: Page): Locator {
-  return page.locator('.quick-input-widget');
-}
-
-/** Waits for the step whose title contains `title`, then presses Enter (accepting the prefilled value). */
-async function acceptStep(page: Page, title: string): Promise<void> {
-  await quickInput(page).locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
-  await page.keyboard.press('Enter');
-}
-
-/** Download Model… / Download Dataset… the way a user does: search, pick, accept revision and patterns, confirm. */
-async function downloadFromPalette(page: Page, kind: 'Model' | 'Dataset', search: string, repoId: string, options: { confirm?: boolean } = {}): Promise<void> {
-  await runFromPalette(page, `MechInterp Studio: Download ${kind}…`);
-  await pickAndContinue(page, kind, search, repoId, options);
-}
-
-async function pickAndContinue(page: Page, kind: 'Model' | 'Dataset', search: string, repoId: string, options: { confirm?: boolean } = {}): Promise<void> {
-  const input = quickInput(page).locator('input');
-  await quickInput(page).locator('.quick-input-title', { hasText: `Download ${kind} (1/4)` }).waitFor({ state: 'visible' });
-  await input.fill(search);
-  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: repoId }).first().click();
-  await acceptStep(page, `Download ${kind} (2/4)`);
-  await acceptStep(page, `Download ${kind} (3/4)`);
-  if (options.confirm === false) return;
-  await confirmPlan(page, repoId);
-}
-
-async function confirmPlan(page: Page, repoId: string): Promise<void> {
-  await quickInput(page).locator('.quick-input-title', { hasText: repoId }).waitFor({ state: 'visible', timeout: 30_000 });
-  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: /Download \d+ files?/ }).first().waitFor({ state: 'visible' });
-  await page.keyboard.press('Enter');
-  await quickInput(page).waitFor({ state: 'hidden' });
-}
-
-/** The first file named `name` below `dir` (VS Code writes extension logs into a dated folder), once it exists. */
-async function waitForFile(dir: string, name: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const found = findFile(dir, name);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`${name} not found under ${dir}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function findFile(dir: string, name: string): string | undefined {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name.endsWith(name)) return full;
-    if (entry.isDirectory()) {
-      const inner = findFile(full, name);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
 }
 
 /** Drags the sidebar's edge to the right, so rows show their whole description in screenshots. */
@@ -88,10 +43,6 @@ async function widenSidebar(page: Page, pixels: number): Promise<void> {
   // Click the empty editor area: no highlighted sash, no focus outline in the screenshot; then let the hover fade.
   await page.mouse.click(x + pixels + 400, y + 100);
   await page.waitForTimeout(600);
-}
-
-function treeRow(page: Page, text: string): Locator {
-  return page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
 }
 
 function toast(page: Page, text: string | RegExp): Locator {

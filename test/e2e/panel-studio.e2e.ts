@@ -149,7 +149,7 @@ describe('Studio panel in the browser', function () {
     const dialog = session.page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: 30_000 });
     const text = await dialog.innerText();
-    assert.match(text, /Delete the model mistudio-demo\/tiny-gpt2@main\?/);
+    assert.match(text, /Delete mistudio-demo\/tiny-gpt2\?/);
     assert.match(text, /Frees [\d.]+ [kM]?B in /);
     await session.workbench.screenshot('panel-delete-confirm');
     await dialog.getByRole('button', { name: 'Delete' }).click();

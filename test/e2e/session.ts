@@ -1,6 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { openWorkbench, type Workbench } from '../harness/browser';
 import { startVsCodeServer, type VsCodeServer } from '../harness/vscodeServer';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 /** One real VS Code (code-server) with the packaged extension, and Chromium looking at it. */
 export interface E2ESession {
@@ -53,4 +55,74 @@ export async function openStudioSidebar(page: Page): Promise<void> {
   const expanded = await item.getAttribute('aria-expanded');
   if (expanded !== 'true') await item.click();
   await page.locator('.sidebar .pane-header', { hasText: 'Models' }).first().waitFor({ state: 'visible' });
+}
+
+export function quickInput(page: Page): Locator {
+  return page.locator('.quick-input-widget');
+}
+
+/** Waits for the step whose title contains `title`, then presses Enter (accepting the prefilled value). */
+export async function acceptStep(page: Page, title: string): Promise<void> {
+  await quickInput(page).locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+}
+
+/** Download Model… / Download Dataset… the way a user does: search, pick, accept revision and patterns, confirm. */
+export async function downloadFromPalette(page: Page, kind: 'Model' | 'Dataset', search: string, repoId: string, options: { confirm?: boolean } = {}): Promise<void> {
+  await runFromPalette(page, `MechInterp Studio: Download ${kind}…`);
+  await pickAndContinue(page, kind, search, repoId, options);
+}
+
+export async function pickAndContinue(page: Page, kind: 'Model' | 'Dataset', search: string, repoId: string, options: { confirm?: boolean } = {}): Promise<void> {
+  const input = quickInput(page).locator('input');
+  await quickInput(page).locator('.quick-input-title', { hasText: `Download ${kind} (1/4)` }).waitFor({ state: 'visible' });
+  await input.fill(search);
+  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: repoId }).first().click();
+  await acceptStep(page, `Download ${kind} (2/4)`);
+  await acceptStep(page, `Download ${kind} (3/4)`);
+  if (options.confirm === false) return;
+  await confirmPlan(page, repoId);
+}
+
+export async function confirmPlan(page: Page, repoId: string): Promise<void> {
+  await quickInput(page).locator('.quick-input-title', { hasText: repoId }).waitFor({ state: 'visible', timeout: 30_000 });
+  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: /Download \d+ files?/ }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden' });
+}
+
+/** Polls `probe` (files, logs: what the page cannot tell) until it returns a value; fails after `timeoutMs`. */
+export async function waitForValue<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The first file named `name` below `dir` (VS Code writes extension logs into a dated folder), once it exists. */
+export function waitForFile(dir: string, name: string): Promise<string> {
+  return waitForValue(`${name} under ${dir}`, () => findFile(dir, name));
+}
+
+export function findFile(dir: string, name: string): string | undefined {
+  return findFiles(dir, name)[0];
+}
+
+/** Every file whose name ends with `name` below `dir`, depth first. */
+export function findFiles(dir: string, name: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith(name)) found.push(full);
+    if (entry.isDirectory()) found.push(...findFiles(full, name));
+  }
+  return found;
+}
+
+/** A row of the sidebar's trees whose text contains `text`. */
+export function treeRow(page: Page, text: string): Locator {
+  return page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { artifactsDir, chromiumPath } from './paths';
 import { log } from './log';
 
@@ -31,6 +31,21 @@ export async function openWorkbench(url: string, options: { colorScheme?: 'light
   }
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: options.colorScheme ?? 'dark' });
+  return openWindow(browser, context, url, () => browser.close());
+}
+
+/**
+ * A second workbench window in the same browser, as a user opening the same URL in another tab: VS Code gives it its
+ * own extension host. Closing it closes only its tab.
+ */
+export async function openAnotherWindow(first: Workbench, url: string): Promise<Workbench> {
+  let page: Page | undefined;
+  const workbench = await openWindow(first.browser, first.page.context(), url, () => page?.close());
+  page = workbench.page;
+  return workbench;
+}
+
+async function openWindow(browser: Browser, context: BrowserContext, url: string, close: () => Promise<void> | undefined): Promise<Workbench> {
   const page = await context.newPage();
   page.on('pageerror', (err) => log(`[page error] ${err.message}`));
   await page.goto(url);
@@ -48,7 +63,7 @@ export async function openWorkbench(url: string, options: { colorScheme?: 'light
       return file;
     },
     async close() {
-      await browser.close().catch(() => undefined);
+      await close()?.catch(() => undefined);
     },
   };
 }

@@ -258,12 +258,16 @@ export class CatalogSync {
     if (this.closed) return;
     const stat = await statOrUndefined(this.logFile);
     if (!stat || (stat.size === this.seen.size && stat.ino === this.seen.ino)) return;
-    const behind = await this.withLog('r', (handle) => this.catchUp(handle));
+    // Without the lock the log can vanish between the stat and the open: a compaction in another process has moved it
+    // to .prev and not yet written the next one. Nothing is lost; the new log's file event (or the poll) reads on.
+    const behind = await this.withLog('r', (handle) => this.catchUp(handle), () => false);
     if (behind) await this.underLock(() => this.reloadFromImage());
   }
 
-  private async withLog<T>(flags: string, task: (handle: DurableFile) => Promise<T>): Promise<T> {
+  /** Runs `task` on the open log; a missing log is `ifMissing()`, or an error when that is not given. */
+  private async withLog<T>(flags: string, task: (handle: DurableFile) => Promise<T>, ifMissing?: () => T): Promise<T> {
     const handle = await openOrUndefined(this.options.fs, this.logFile, flags);
+    if (!handle && ifMissing) return ifMissing();
     if (!handle) throw new MistudioError('Io', `The catalog's change log ${this.logFile} is missing; reopen the catalog`, { path: this.logFile });
     try {
       return await task(handle);

@@ -51,6 +51,8 @@ export class DownloadQueue {
   private readonly progressEmitter = new Emitter<EntryProgress>();
   private readonly remoteChanges: { dispose(): void };
   private ownerWatch: NodeJS.Timeout | undefined;
+  /** The owner check under way, if any: the periodic one and start-up's share it. */
+  private ownerCheck: Promise<void> | undefined;
   /** What start-up was asked to do with downloads whose process is gone; the owner watch does the same later. */
   private resumeOrphans = false;
   /** Entries someone waits on with whenSettled: taken over when orphaned, whatever resumeOrphans says. */
@@ -141,12 +143,17 @@ export class DownloadQueue {
           return this.requireEntry(entryId);
         }
         const entry = this.requireEntry(entryId);
-        if (entry.status !== 'queued' && entry.status !== 'downloading') return entry;
-        if (!this.ownedElsewhere(entry)) {
-          this.schedule(entryId);
+        if (!isInFlight(entry)) return entry;
+        if (this.ownedElsewhere(entry)) {
+          await this.nextChangeOf(entryId, OWNER_CHECK_MS);
           continue;
         }
-        await this.nextChangeOf(entryId, OWNER_CHECK_MS);
+        // No live process downloads it. Its owner may have finished it just before leaving, which our view may not
+        // show yet (see checkOwners): read the log before downloading it again. A log we cannot read now leaves the
+        // decision to what we have, as before.
+        await this.catalog.refresh().catch(() => undefined);
+        const latest = this.requireEntry(entryId);
+        if (!this.active.has(entryId) && isInFlight(latest) && !this.ownedElsewhere(latest)) this.schedule(entryId);
       }
     } finally {
       const left = (this.awaited.get(entryId) ?? 1) - 1;
@@ -163,10 +170,11 @@ export class DownloadQueue {
    * At start: downloads whose process is gone are resumed (`resumeInFlight`) or shown paused, and from then on the
    * queue keeps watching for owners that die.
    */
-  adoptOrphans(resumeInFlight: boolean): void {
+  async adoptOrphans(resumeInFlight: boolean): Promise<void> {
     this.resumeOrphans = resumeInFlight;
-    this.takeOverOrphans();
+    const adopted = this.takeOverOrphans();
     this.watchOwners();
+    await adopted;
   }
 
   get idle(): boolean {
@@ -254,7 +262,7 @@ export class DownloadQueue {
   private watchOwners(): void {
     if (this.ownerWatch || this.catalog.file === null) return;
     this.ownerWatch = setInterval(() => {
-      if (!this.closed) this.takeOverOrphans();
+      if (!this.closed) this.takeOverOrphans().catch((err: unknown) => this.deps.logger.error(`Taking over downloads whose process is gone: ${describeError(err)}`));
     }, OWNER_CHECK_MS);
     this.ownerWatch.unref();
   }
@@ -265,12 +273,24 @@ export class DownloadQueue {
    * `queued`, never as a stale `downloading`. A download another live process runs is left alone: it shows its
    * progress from the catalog.
    */
-  private takeOverOrphans(): void {
-    const orphans = this.catalog
-      .listEntries({ statuses: ['queued', 'downloading'] })
-      .filter((e) => !this.active.has(e.id) && !this.ownedElsewhere(e))
-      .sort((a, b) => Number(b.status === 'downloading') - Number(a.status === 'downloading') || a.createdAt - b.createdAt);
-    for (const entry of orphans) {
+  private takeOverOrphans(): Promise<void> {
+    this.ownerCheck ??= this.checkOwners().finally(() => (this.ownerCheck = undefined));
+    return this.ownerCheck;
+  }
+
+  private async checkOwners(): Promise<void> {
+    if (this.orphans().length === 0) return;
+    // An owner gives up its lease only once its last changes are in the log, but what we have read of the log may
+    // be older than that: a download it finished just before it exited still looks in flight here, and pausing it
+    // would overwrite its `ready` for everyone. So the log is read first, and only what is still orphaned is taken.
+    try {
+      await this.catalog.refresh();
+    } catch (err) {
+      this.deps.logger.warn(`Checking for downloads whose process is gone: ${describeError(err)}`);
+      return;
+    }
+    if (this.closed) return;
+    for (const entry of this.orphans()) {
       if (!this.resumeOrphans && !this.awaited.has(entry.id)) {
         this.markStopped(entry.id, 'paused');
         continue;
@@ -278,6 +298,14 @@ export class DownloadQueue {
       if (entry.status !== 'queued') this.catalog.updateEntry(entry.id, { status: 'queued' });
       this.schedule(entry.id);
     }
+  }
+
+  /** Entries in flight that no live process downloads: those that were running first (they hold partials). */
+  private orphans(): CatalogEntry[] {
+    return this.catalog
+      .listEntries({ statuses: ['queued', 'downloading'] })
+      .filter((e) => !this.active.has(e.id) && !this.ownedElsewhere(e))
+      .sort((a, b) => Number(b.status === 'downloading') - Number(a.status === 'downloading') || a.createdAt - b.createdAt);
   }
 
   // ── This process's downloads ─────────────────────────────────────────────────────────────────────────────────
@@ -433,4 +461,8 @@ export class DownloadQueue {
     if (!entry) throw new MistudioError('InvalidInput', `No catalog entry with id ${entryId}`);
     return entry;
   }
+}
+
+function isInFlight(entry: CatalogEntry): boolean {
+  return entry.status === 'queued' || entry.status === 'downloading';
 }

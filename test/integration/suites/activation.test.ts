@@ -25,12 +25,12 @@ describe('Extension', () => {
     assert.match(process.version, /^v\d+/);
   });
 
-  it('contributes the Models and Datasets views in its own container', () => {
+  it('contributes the Models, Datasets and Cache views in its own container', () => {
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
       contributes: { viewsContainers: { activitybar: Array<{ id: string }> }; views: Record<string, Array<{ id: string }>> };
     };
     assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => c.id), ['mistudio']);
-    assert.deepEqual(manifest.contributes.views.mistudio?.map((v) => v.id), ['mistudio.models', 'mistudio.datasets']);
+    assert.deepEqual(manifest.contributes.views.mistudio?.map((v) => v.id), ['mistudio.models', 'mistudio.datasets', 'mistudio.cache']);
   });
 
   it('registers its commands', async () => {

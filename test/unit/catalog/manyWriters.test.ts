@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Catalog, CatalogChange } from '../../../src/core/catalog';
+import { nodeFileSystem, type CatalogFileSystem } from '../../../src/core/catalog/catalogFile';
 import { buildChildBundle } from '../support/bundle';
 import { SHA1, makeTempDir, openFile, wasmPath } from './helpers';
 
@@ -19,6 +20,30 @@ async function eventually(check: () => void, timeoutMs = 5000): Promise<number> 
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/**
+ * The real file system, except that the first open matching `stops` after `arm()` waits until `release()`;
+ * `reached` resolves once an open is waiting there.
+ */
+function stoppingFileSystem(stops: (file: string, flags: string) => boolean): { fs: CatalogFileSystem; arm(): void; reached: Promise<void>; release(): void } {
+  let armed = false;
+  let arrive: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const fs: CatalogFileSystem = {
+    ...nodeFileSystem,
+    async open(file, flags) {
+      if (armed && stops(file, flags)) {
+        armed = false;
+        arrive();
+        await released;
+      }
+      return nodeFileSystem.open(file, flags);
+    },
+  };
+  return { fs, arm: () => (armed = true), reached, release };
 }
 
 describe('one catalog file, many writers', () => {
@@ -136,6 +161,32 @@ describe('one catalog file, many writers', () => {
     expect(b.catalog.search({ text: 'org/m-79' }).total).toBe(1);
     await a.catalog.refresh();
     expect(a.catalog.getEntry(ids[0] ?? '')?.displayName).toBe('kept through the reload');
+    expect(b.warnings).toEqual([]);
+  });
+
+  it('reads on without a warning when another writer’s compaction has moved the log aside and not yet written the new one', async () => {
+    // The follower reads the log without the lock: between its stat and its open, a compaction elsewhere may rename
+    // the log to .prev and not yet have written the next one. Nothing is lost (.prev holds the rest); nothing to say.
+    // The new log is written to a temp file first (then renamed): stop at that open, whatever its write flags.
+    const compacting = stoppingFileSystem((f) => f.startsWith(`${file}.log.tmp-`));
+    const reading = stoppingFileSystem((f, flags) => f === `${file}.log` && flags === 'r');
+    const a = await openShared({ fileSystem: compacting.fs });
+    const b = await openShared({ fileSystem: reading.fs, pollMs: 60_000 });
+    compacting.arm();
+    reading.arm();
+    const entry = a.catalog.addEntry({ kind: 'model', repoId: 'org/written-before-compaction' });
+    await a.catalog.flush();
+    // B saw the log grow (a file event) and is about to open it.
+    await reading.reached;
+    // A closes, which compacts: the log moves aside, and A stops before writing the new one.
+    const closing = a.catalog.close();
+    await compacting.reached;
+    expect(fs.existsSync(`${file}.log`)).toBe(false);
+    reading.release();
+    await b.catalog.refresh();
+    compacting.release();
+    await closing;
+    await eventually(() => expect(b.catalog.getEntry(entry.id)?.repoId).toBe('org/written-before-compaction'));
     expect(b.warnings).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -270,17 +270,44 @@ export interface ChildRun {
   readonly stderr: string;
 }
 
+/** Polls `condition` until it holds; fails naming `what` after `timeoutMs` (a deadline, never a timing assertion). */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000, pollMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** A node process started by a test: killable, and its output readable while it runs. */
+export interface StartedNode {
+  readonly child: ChildProcess;
+  /** Settles once the process has exited and its output is closed. */
+  readonly result: Promise<ChildRun>;
+  readonly exited: () => boolean;
+  readonly output: () => { readonly stdout: string; readonly stderr: string };
+}
+
 /** Async on purpose: the fake hub lives in this process, so a blocking spawnSync would starve it. */
-export function runNode(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+export function startNode(args: readonly string[], env: NodeJS.ProcessEnv): StartedNode {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let exited = false;
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const result = new Promise<ChildRun>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.once('close', (code, signal) => {
+      exited = true;
+      resolve({ code, signal, stdout, stderr });
+    });
   });
+  return { child, result, exited: () => exited, output: () => ({ stdout, stderr }) };
+}
+
+export function runNode(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
+  return startNode(args, env).result;
 }
 
 /** Lines of stderr that are CLI errors; the CLI promises at most one, and never a stack trace. */

@@ -3,8 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../../../src/core/catalog';
+import { HfCache } from '../../../src/core/cache';
+import { tryAcquireFileLock } from '../../../src/core/locking/fileLock';
 import { openStudio } from '../../../src/core/studio';
 import type { StudioApi } from '../../../src/core/studioTypes';
+import { buildCliBundle, runNode, startNode } from '../robustness/helpers';
 import { buildChildBundle } from '../support/bundle';
 import { bigRepo, cdnBytes, fileOf, sha256Hex, startEnv, repoFolder, waitForProgress, waitForStatus, wasmPath, type StudioEnv } from './helpers';
 
@@ -148,5 +151,66 @@ describe('kill -9 of the process that owns a download', () => {
     expect(total).toBeLessThan(2 * SIZE);
     const blob = path.join(repoFolder(env.cacheRoot, 'model', slow.id), 'blobs', sha256Hex(fileOf(slow, WEIGHTS)));
     expect(fs.readFileSync(blob).equals(fileOf(slow, WEIGHTS))).toBe(true);
+  });
+});
+
+/** Blocks this thread (timers, file events, sockets: everything) until `condition` holds, like a busy process. */
+function blockEventLoopUntil(condition: () => boolean, what: string, timeoutMs: number): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    Atomics.wait(cell, 0, 0, 10);
+  }
+}
+
+describe('an owner that finished its download and exited', () => {
+  let env: StudioEnv;
+  let cli: { file: string; cleanup: () => void };
+
+  beforeAll(async () => {
+    cli = await buildCliBundle();
+  });
+  afterAll(() => cli.cleanup());
+  beforeEach(async () => {
+    env = await startEnv({ hub: { repos: [slow] } });
+  });
+  afterEach(async () => env.dispose());
+
+  it('is not mistaken for one that died: a window whose view lags behind does not pause the finished entry', { timeout: 60_000 }, async () => {
+    const cliEnv = { ...process.env, HF_ENDPOINT: env.hub.url, HF_HUB_CACHE: env.cacheRoot, HF_HOME: path.join(env.dir, 'hf-home'), HF_TOKEN: '' };
+    // The repo in the cache first (through another catalog), so the owner below needs no network: it then finishes
+    // while this process, fake hub included, is blocked.
+    const setup = await runNode([cli.file, 'download', slow.id, '--catalog', path.join(env.dir, 'setup.sqlite')], cliEnv);
+    expect(setup.code, setup.stderr).toBe(0);
+
+    const window = env.studio;
+    await window.reconcile();
+    // Holding the blob's lock keeps the owner in flight, visibly, for as long as we like.
+    const blobLock = tryAcquireFileLock(new HfCache(env.cacheRoot).lockPath({ kind: 'model', repoId: slow.id }, sha256Hex(fileOf(slow, WEIGHTS))));
+    expect(blobLock).toBeDefined();
+    const owner = startNode([cli.file, 'download', slow.id, '--catalog', env.catalogFile], { ...cliEnv, HF_HUB_OFFLINE: '1' });
+    const inFlight = await until<CatalogEntry>('the owner’s download in the window', () => {
+      const e = window.catalog.findEntry('model', slow.id);
+      return e && e.status === 'downloading' && e.owner !== null ? e : undefined;
+    });
+    const ownerLease = `${env.catalogFile}.owners/${inFlight.owner}.lock`;
+    expect(fs.existsSync(ownerLease)).toBe(true);
+
+    // The window is busy (blocked) while the owner finishes, saves `ready` and exits. When it wakes, its owner check
+    // (every 2 s) is overdue and runs before it has read the owner's last changes: the owner's lease is gone, but
+    // the download it sees is the one from before.
+    blobLock?.release();
+    const blockedAt = Date.now();
+    blockEventLoopUntil(() => !fs.existsSync(ownerLease), 'the owner to finish and release its lease', 30_000);
+    blockEventLoopUntil(() => Date.now() - blockedAt > 2_100, 'an owner check to be due', 5_000);
+    const finished = await owner.result;
+    expect(finished.code, finished.stderr).toBe(0);
+
+    await until('the window to catch up', () => window.catalog.getEntry(inFlight.id)?.status !== 'downloading' || undefined);
+    await window.catalog.flush();
+    expect(window.catalog.getEntry(inFlight.id)?.status).toBe('ready');
+    const reopened = await env.reopen();
+    expect(reopened.catalog.getEntry(inFlight.id)?.status).toBe('ready');
   });
 });
