@@ -90,8 +90,8 @@ export class CacheView implements View {
 
     this.progressFill = h('div', { className: 'bar-fill' });
     this.progressBar = h('div', { className: 'bar', attrs: { role: 'progressbar', 'aria-label': 'Reading the cache', 'aria-valuemin': 0, 'aria-valuemax': 100, hidden: true } }, [this.progressFill]);
-    this.header = h('div', { className: 'cache-header', attrs: { role: 'status' } });
-    this.summary = h('div', { className: 'summary' });
+    this.header = h('div', { className: 'cache-header' });
+    this.summary = h('div', { className: 'summary', attrs: { 'aria-live': 'polite' } });
     this.empty = h('div', { className: 'empty-state', attrs: { hidden: true } });
     this.element = h('section', { className: 'view cache-view', attrs: { 'aria-label': 'Cache' } }, [
       h('div', { className: 'toolbar', attrs: { role: 'search' } }, [h('div', { className: 'search-box' }, [icon('search', 'search-icon'), this.filter]), sort, refresh, prune]),
@@ -193,7 +193,9 @@ export class CacheView implements View {
     const repos = this.model.repoCount;
     const matches = this.model.matchCount;
     const filtered = this.model.query.filter.trim() !== '';
-    setText(this.summary, filtered ? `${matches} of ${repos} repos` : `${repos} repo${repos === 1 ? '' : 's'}`);
+    // Announced once when a scan starts and once when it ends; the count while it runs is in the (quiet) header.
+    const counted = filtered ? `${matches} of ${repos} repos` : `${repos} repo${repos === 1 ? '' : 's'}`;
+    setText(this.summary, this.model.scanning ? 'Reading the cache…' : counted);
     const nothing = count === 0 && !this.model.scanning;
     this.empty.hidden = !nothing;
     this.list.element.hidden = count === 0;
