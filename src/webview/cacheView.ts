@@ -4,6 +4,7 @@ import { createCacheRow, lineSubject, renderCacheRow } from './cacheRow';
 import { isCancelledError } from './client';
 import type { AppContext, View } from './context';
 import { h, icon, setAttrs, setText } from './dom';
+import { arrowDownInto, searchBox, searchInput } from './searchBox';
 import { VirtualList } from './virtualList';
 
 export const CACHE_ROW_HEIGHT = 44;
@@ -60,20 +61,13 @@ export class CacheView implements View {
     this.list.element.setAttribute('role', 'tree');
     this.list.element.addEventListener('click', (event) => this.onActionClick(event));
 
-    this.filter = h('input', {
-      className: 'search',
-      attrs: { type: 'search', placeholder: 'Filter by repo id or kind, e.g. "gemma 2b" or "dataset/"', 'aria-label': 'Filter the cache', spellcheck: 'false' },
-      on: {
-        input: () => this.setQuery({ filter: this.filter.value }),
-        keydown: (e) => {
-          if (e.key === 'ArrowDown' && this.list.rowCount > 0) {
-            e.preventDefault();
-            this.list.focusIndex(this.list.activeIndex);
-          }
-        },
-      },
+    this.filter = searchInput({
+      label: 'Filter the cache',
+      placeholder: 'Filter by repo id or kind, e.g. "gemma 2b" or "dataset/"',
+      value: query.filter,
+      onInput: (filter) => this.setQuery({ filter }),
+      onKeyDown: arrowDownInto(this.list),
     });
-    this.filter.value = query.filter;
     const sort = h('select', { attrs: { 'aria-label': 'Sort by', title: 'Sort by' }, on: { change: () => this.setQuery({ sort: sort.value as CacheSort }) } },
       CACHE_SORTS.map((s) => h('option', { text: SORT_LABELS[s], attrs: { value: s } })));
     sort.value = query.sort;
@@ -94,7 +88,7 @@ export class CacheView implements View {
     this.summary = h('div', { className: 'summary', attrs: { 'aria-live': 'polite' } });
     this.empty = h('div', { className: 'empty-state', attrs: { hidden: true } });
     this.element = h('section', { className: 'view cache-view', attrs: { 'aria-label': 'Cache' } }, [
-      h('div', { className: 'toolbar', attrs: { role: 'search' } }, [h('div', { className: 'search-box' }, [icon('search', 'search-icon'), this.filter]), sort, refresh, prune]),
+      h('div', { className: 'toolbar', attrs: { role: 'search' } }, [searchBox(this.filter), sort, refresh, prune]),
       this.header,
       this.progressBar,
       this.summary,
