@@ -1,9 +1,10 @@
 import type { CacheActionTarget, CacheReposBatch, CacheRowAction, UpdateBatch } from '../shared/protocol';
 import { CACHE_SORTS, CacheModel, cacheRepoKey, type CacheLine, type CacheQuery, type CacheSort } from './cacheModel';
 import { createCacheRow, lineSubject, renderCacheRow } from './cacheRow';
+import { CacheStatus } from './cacheStatus';
 import { isCancelledError } from './client';
 import type { AppContext, View } from './context';
-import { h, icon, setAttrs, setText } from './dom';
+import { h, icon, setText } from './dom';
 import { arrowDownInto, searchBox, searchInput } from './searchBox';
 import { VirtualList } from './virtualList';
 
@@ -25,10 +26,7 @@ export class CacheView implements View {
   readonly model: CacheModel;
   readonly list: VirtualList;
   readonly filter: HTMLInputElement;
-  private readonly header: HTMLElement;
-  private readonly progressBar: HTMLDivElement;
-  private readonly progressFill: HTMLDivElement;
-  private readonly summary: HTMLElement;
+  private readonly status = new CacheStatus();
   private readonly empty: HTMLElement;
   private readonly busy = new Set<string>();
   private scanning: AbortController | undefined;
@@ -82,16 +80,10 @@ export class CacheView implements View {
       on: { click: () => void this.prune() },
     }, [icon('trash'), ' Prune…']);
 
-    this.progressFill = h('div', { className: 'bar-fill' });
-    this.progressBar = h('div', { className: 'bar', attrs: { role: 'progressbar', 'aria-label': 'Reading the cache', 'aria-valuemin': 0, 'aria-valuemax': 100, hidden: true } }, [this.progressFill]);
-    this.header = h('div', { className: 'cache-header' });
-    this.summary = h('div', { className: 'summary', attrs: { 'aria-live': 'polite' } });
     this.empty = h('div', { className: 'empty-state', attrs: { hidden: true } });
     this.element = h('section', { className: 'view cache-view', attrs: { 'aria-label': 'Cache' } }, [
       h('div', { className: 'toolbar', attrs: { role: 'search' } }, [searchBox(this.filter), sort, refresh, prune]),
-      this.header,
-      this.progressBar,
-      this.summary,
+      this.status.element,
       this.list.element,
       this.empty,
     ]);
@@ -174,26 +166,12 @@ export class CacheView implements View {
     const count = this.model.lineCount;
     if (this.list.rowCount !== count) this.list.setCount(count);
     else this.list.refresh();
-    const { summary, progress } = this.model;
-    const reading = progress ? `Reading the cache: ${progress.reposDone.toLocaleString('en-US')} of ${progress.reposTotal.toLocaleString('en-US')} repos…` : undefined;
-    const total = summary ? `${summary.header}${summary.warnings > 0 ? ` · ${summary.warnings} warning${summary.warnings === 1 ? '' : 's'} (see the log)` : ''}` : '';
-    setText(this.header, [total, reading].filter(Boolean).join(' · '));
-    this.progressBar.hidden = !progress;
-    if (progress) {
-      const percent = progress.reposTotal > 0 ? Math.floor((progress.reposDone / progress.reposTotal) * 100) : 0;
-      this.progressFill.style.width = `${percent}%`;
-      setAttrs(this.progressBar, { 'aria-valuenow': percent });
-    }
-    const repos = this.model.repoCount;
-    const matches = this.model.matchCount;
+    this.status.paint(this.model);
     const filtered = this.model.query.filter.trim() !== '';
-    // Announced once when a scan starts and once when it ends; the count while it runs is in the (quiet) header.
-    const counted = filtered ? `${matches} of ${repos} repos` : `${repos} repo${repos === 1 ? '' : 's'}`;
-    setText(this.summary, this.model.scanning ? 'Reading the cache…' : counted);
     const nothing = count === 0 && !this.model.scanning;
     this.empty.hidden = !nothing;
     this.list.element.hidden = count === 0;
-    if (nothing) setText(this.empty, filtered && repos > 0 ? 'Nothing in the cache matches.' : 'The Hugging Face cache is empty.');
+    if (nothing) setText(this.empty, filtered && this.model.repoCount > 0 ? 'Nothing in the cache matches.' : 'The Hugging Face cache is empty.');
     this.onCountChange();
   }
 

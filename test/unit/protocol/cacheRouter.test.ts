@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CacheReposBatch, CacheRepoRow, HostMessage, ResultOf } from '../../../src/shared/protocol';
 import type { FakeRepo } from './fakeCache';
 import { closeRouters, failed, ok, setup, type Harness } from './routerHarness';
@@ -35,21 +35,29 @@ describe('PanelRouter: reading the cache', () => {
   it('streams repos in throttled batches while it reads, then answers with the Cache tree\'s header', async () => {
     const h = await setup();
     h.studio.cache.repos = Array.from({ length: 40 }, (_, i) => ({ kind: 'model' as const, repoId: `org/m${i}`, revisions: [{ commit: C1, refs: ['main'], size: 1_000 }] }));
-    h.studio.cache.gate = () => new Promise((resolve) => setTimeout(resolve, 8));
     h.studio.cache.xetBytes = 3_000_000;
-    const { result, rows } = await scan(h, 77);
-    const sent = batches(h.posted);
-    // 40 repos read over about 320 ms: a handful of batches, not forty messages.
-    expect(sent.length).toBeGreaterThanOrEqual(2);
-    expect(sent.length).toBeLessThanOrEqual(8);
-    expect(sent.every((b) => b.scanId === 77)).toBe(true);
-    expect(sent.flatMap((b) => b.repos)).toHaveLength(40);
-    expect(rows.size).toBe(40);
-    expect(sent.at(-1)?.progress).toEqual({ reposDone: 40, reposTotal: 40, filesScanned: 40 });
-    expect(sent[0]?.progress.reposDone).toBeLessThan(40);
-    // Every batch leaves before the answer, so the page has every repo once it hears the scan ended.
-    expect(h.posted.at(-1)).toMatchObject({ type: 'response', ok: true });
-    expect(result).toEqual({ scanId: 77, summary: { header: '40.0 kB in 40 repos · Xet 3.0 MB', repoCount: 40, sizeOnDisk: 40_000, partialBytes: 0, xetBytes: 3_000_000, warnings: 0 } });
+    vi.useFakeTimers();
+    try {
+      // One repo read every 8 ms: 320 ms of scanning.
+      h.studio.cache.gate = () => new Promise((resolve) => setTimeout(resolve, 8));
+      const answered = h.call('cacheScan', { scanId: 77 });
+      await vi.advanceTimersByTimeAsync(1_000);
+      const result = ok<ResultOf<'cacheScan'>>(await answered);
+      const sent = batches(h.posted);
+      // At most one batch per 100 ms, and the last one at the end: a handful of messages, not forty.
+      expect(sent.length).toBeGreaterThanOrEqual(3);
+      expect(sent.length).toBeLessThanOrEqual(5);
+      expect(sent.every((b) => b.scanId === 77)).toBe(true);
+      expect(new Set(sent.flatMap((b) => b.repos.map((r) => r.repoId))).size).toBe(40);
+      expect(sent.flatMap((b) => b.repos)).toHaveLength(40);
+      expect(sent.at(-1)?.progress).toEqual({ reposDone: 40, reposTotal: 40, filesScanned: 40 });
+      expect(sent[0]?.progress.reposDone).toBeLessThan(40);
+      // Every batch leaves before the answer, so the page has every repo once it hears the scan ended.
+      expect(h.posted.at(-1)).toMatchObject({ type: 'response', ok: true });
+      expect(result).toEqual({ scanId: 77, summary: { header: '40.0 kB in 40 repos · Xet 3.0 MB', repoCount: 40, sizeOnDisk: 40_000, partialBytes: 0, xetBytes: 3_000_000, warnings: 0 } });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives each row the Cache tree\'s words for who holds it and only the actions the tree offers', async () => {
