@@ -133,7 +133,7 @@ export class HostClient {
     if (!isHostMessage(data)) return;
     if (data.type === 'notification') {
       if (data.method === 'update') for (const listener of [...this.updateListeners]) listener(data.params);
-      else for (const listener of [...this.cacheListeners]) listener(data.params);
+      else if (data.method === 'cacheRepos') for (const listener of [...this.cacheListeners]) listener(data.params);
       return;
     }
     const pending = this.settle(data.id);
