@@ -30,8 +30,9 @@ const TABS: readonly { readonly id: Tab; readonly label: string; readonly icon: 
 ];
 
 /**
- * The Studio page: three tabs (the catalog, the Hub, and the whole Hugging Face cache), and pages over them (an entry's details, a download plan).
- * It starts with the ready handshake; the snapshot and the pushed updates keep every view current.
+ * The Studio page: three tabs (the catalog, the Hub, and the whole Hugging Face cache), and pages over them (an
+ * entry's details, a download plan). It starts with the ready handshake; the snapshot and the pushed updates keep
+ * every view current.
  */
 export class App implements AppContext {
   readonly catalogView: CatalogView;

@@ -21,10 +21,18 @@ export function cacheRepoKey(repo: Pick<CacheRepoRow, 'kind' | 'repoId'>): strin
   return `${repo.kind}:${repo.repoId}`;
 }
 
+/** What each sort orders by, biggest first; none: by name alone. */
+const SORT_KEYS: Readonly<Record<CacheSort, ((row: CacheRepoRow) => number) | undefined>> = {
+  size: (row) => row.sizeOnDisk,
+  name: undefined,
+  lastUsed: (row) => row.lastAccessed,
+};
+
 /** Biggest first, A→Z, or most recently used first, ties by name then kind: the Cache tree's order. */
 export function sortCacheRows(rows: readonly CacheRepoRow[], sort: CacheSort): CacheRepoRow[] {
-  const descending: ((row: CacheRepoRow) => number) | undefined = sort === 'size' ? (r) => r.sizeOnDisk : sort === 'lastUsed' ? (r) => r.lastAccessed : undefined;
-  return [...rows].sort((a, b) => (descending ? descending(b) - descending(a) : 0) || codeUnitOrder(a.repoId.toLowerCase(), b.repoId.toLowerCase()) || codeUnitOrder(a.kind, b.kind));
+  const descending = SORT_KEYS[sort];
+  const byName = (a: CacheRepoRow, b: CacheRepoRow): number => codeUnitOrder(a.repoId.toLowerCase(), b.repoId.toLowerCase()) || codeUnitOrder(a.kind, b.kind);
+  return [...rows].sort((a, b) => (descending ? descending(b) - descending(a) : 0) || byName(a, b));
 }
 
 /** Rows whose `kind/repoId` contains every word typed, case-insensitively: the Cache tree's filter. */

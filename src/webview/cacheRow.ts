@@ -133,7 +133,13 @@ function describe(line: CacheLine): LineText {
     const { revision } = line;
     const sub = [shortCommit(revision.commit), `${revision.files} file${revision.files === 1 ? '' : 's'}`, `held by ${revision.heldBy}`].join(' · ');
     const detached = revision.refs.length === 0;
-    return { icon: detached ? 'debug-disconnect' : 'git-commit', name: detached ? 'detached' : revision.refs.join(', '), sub, size: formatBytes(revision.sizeOnDisk), age: `modified ${ageOf(revision.lastModified)}` };
+    return {
+      icon: detached ? 'debug-disconnect' : 'git-commit',
+      name: detached ? 'detached' : revision.refs.join(', '),
+      sub,
+      size: formatBytes(revision.sizeOnDisk),
+      age: `modified ${ageOf(revision.lastModified)}`,
+    };
   }
   const { partial } = line;
   const sub = [OWNER_LABELS[partial.owner], RESUMABLE_LABELS[partial.resumableBy ?? 'nobody']].join(' · ');

@@ -217,7 +217,8 @@ export class CacheView implements View {
 
   private async runAction(line: CacheLine, action: CacheRowAction): Promise<void> {
     if (line.type === 'partial' || this.busy.has(line.key)) return;
-    const target: CacheActionTarget = line.type === 'repo' ? { kind: line.repo.kind, repoId: line.repo.repoId } : { kind: line.repo.kind, repoId: line.repo.repoId, commit: line.revision.commit };
+    const repo = { kind: line.repo.kind, repoId: line.repo.repoId };
+    const target: CacheActionTarget = line.type === 'repo' ? repo : { ...repo, commit: line.revision.commit };
     this.busy.add(line.key);
     this.list.refresh();
     await this.request(() => this.ctx.client.request('cacheAction', { action, target }), action !== 'verify', `${lineSubject(line)}: `);

@@ -70,7 +70,9 @@ export class CacheRequests {
       return deleteAnswer(await cacheActions.deleteFromDisk([{ kind: repo.kind, repoId: repo.repoId }], subject));
     }
     const revision = repo.revisions.find((r) => r.commit === target.commit);
-    if (!revision) throw new MistudioError('RevisionNotFound', `${repo.repoId}@${target.commit?.slice(0, 8) ?? '?'} is not in the cache as last read: refresh the Cache tab`);
+    if (!revision) {
+      throw new MistudioError('RevisionNotFound', `${repo.repoId}@${target.commit?.slice(0, 8) ?? '?'} is not in the cache as last read: refresh the Cache tab`);
+    }
     const picked: CacheRevisionTarget = { kind: repo.kind, repoId: repo.repoId, commit: revision.commit, refs: revision.refs };
     const label = `${repo.repoId}@${revision.refs[0] ?? revision.commit.slice(0, 8)}`;
     if (!revisionActions(repo, revision).includes(action)) throw notOffered(action, label);
