@@ -135,7 +135,7 @@ export function activate(context: vscode.ExtensionContext): MistudioApi {
 
   // The Studio panel (a webview editor) shares the engine with the views; it owns `mistudio.openPanel` and the
   // serializer that restores it after a reload.
-  context.subscriptions.push(registerStudioPanel(context, { studio: () => host.get(), log, endpoint: () => host.endpoint, actions, ui: vscodeActionUi }));
+  context.subscriptions.push(registerStudioPanel(context, { studio: () => host.get(), log, endpoint: () => host.endpoint, actions, cacheActions, ui: vscodeActionUi }));
 
   // Restart safety: a workspace that already has a catalog opens it soon after startup, so interrupted downloads
   // show as paused (or resume) and pending cleanups run even before anyone opens the views.

@@ -13,10 +13,11 @@
 import type { CatalogCounts, CatalogEntry, EntryStatus, FileState, SortDirection, SortKey } from '../core/catalog/types';
 import type { ErrorCode } from '../core/errors';
 import type { MemoryEstimate } from '../core/metadata';
-import type { RepoKind } from '../core/repo';
+import type { CacheRepoKind, RepoKind } from '../core/repo';
 import { ProtocolViolation, arrayOf, int, isPlainObject, object, oneOf, optional, str, type Check } from './guards';
 
-export const PROTOCOL_VERSION = 1;
+// 2: the Cache tab (cacheScan, cacheAction, cachePrune, the cacheRepos notification).
+export const PROTOCOL_VERSION = 2;
 export const STUDIO_VIEW_TYPE = 'mistudio.studio';
 
 // ---- what the webview shows (wire shapes: plain JSON, no class instances) ----
@@ -193,6 +194,90 @@ export interface UpdateBatch {
   readonly cleanupRunning: number;
 }
 
+// ---- the Cache tab: every repo of the Hugging Face cache, whoever put it there ----
+
+/** What a Cache tab row offers; the host decides per row (the Cache tree's rule) and checks again when asked. */
+export const CACHE_ROW_ACTIONS = ['addToCatalog', 'verify', 'deleteRevision', 'deleteRepo'] as const;
+export type CacheRowAction = (typeof CACHE_ROW_ACTIONS)[number];
+/** Actions on one revision: their target names its commit. `deleteRepo` names none: every revision goes. */
+export const CACHE_REVISION_ACTIONS: readonly CacheRowAction[] = ['addToCatalog', 'verify', 'deleteRevision'];
+
+export interface CacheRevisionRow {
+  readonly commit: string;
+  /** Branches, tags and PRs naming the commit in the cache; empty when it is detached. */
+  readonly refs: readonly string[];
+  readonly sizeOnDisk: number;
+  readonly files: number;
+  /** Milliseconds since the epoch. */
+  readonly lastModified: number;
+  /** Who holds it, in the Cache tree's words: "this workspace", "2 other catalogs", "no catalog". */
+  readonly heldBy: string;
+  readonly heldHere: boolean;
+  readonly actions: readonly CacheRowAction[];
+}
+
+export interface CachePartialRow {
+  /** The blob the unfinished download will become. */
+  readonly blobId: string;
+  readonly size: number;
+  /** Who wrote it: MechInterp Studio, an older download, or huggingface_hub. */
+  readonly owner: 'ours' | 'legacy' | 'foreign';
+  /** Who may still resume it; null: nobody (Prune removes it). */
+  readonly resumableBy: 'this-catalog' | 'other-catalog' | null;
+}
+
+export interface CacheRepoRow {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  /** Each blob counted once. */
+  readonly sizeOnDisk: number;
+  readonly files: number;
+  /** Milliseconds since the epoch. */
+  readonly lastModified: number;
+  readonly lastAccessed: number;
+  /** Every ref name of the repo (main, v1.0, refs/pr/1). */
+  readonly refs: readonly string[];
+  readonly heldBy: string;
+  readonly heldHere: boolean;
+  readonly partialBytes: number;
+  readonly revisions: readonly CacheRevisionRow[];
+  readonly partials: readonly CachePartialRow[];
+  readonly actions: readonly CacheRowAction[];
+}
+
+export interface CacheScanProgress {
+  readonly reposDone: number;
+  readonly reposTotal: number;
+  readonly filesScanned: number;
+}
+
+/** Repos of a running scan, as the host read them; at most about ten batches a second. */
+export interface CacheReposBatch {
+  /** The scan they belong to, as the page numbered it. */
+  readonly scanId: number;
+  readonly repos: readonly CacheRepoRow[];
+  readonly progress: CacheScanProgress;
+}
+
+export interface CacheSummary {
+  /** The Cache tree's header: the total, the partial bytes and the Xet chunk cache apart. */
+  readonly header: string;
+  readonly repoCount: number;
+  readonly sizeOnDisk: number;
+  readonly partialBytes: number;
+  /** Null when there is no Xet chunk cache. */
+  readonly xetBytes: number | null;
+  /** Oddities the scan passed over (they are in the extension's log). */
+  readonly warnings: number;
+}
+
+/** The repo (and, for a revision action, the commit) a Cache tab row stands for. */
+export interface CacheActionTarget {
+  readonly kind: CacheRepoKind;
+  readonly repoId: string;
+  readonly commit?: string;
+}
+
 // ---- the method tables ----
 
 export interface Requests {
@@ -207,6 +292,10 @@ export interface Requests {
     result: { entry: EntryRow };
   };
   openOnHub: { params: { kind: RepoKind; repoId: string }; result: { done: boolean } };
+  /** Reads the whole cache; its repos arrive as `cacheRepos` notifications before the answer. A new scan ends the last. */
+  cacheScan: { params: { scanId: number }; result: { scanId: number; summary: CacheSummary } };
+  cacheAction: { params: { action: CacheRowAction; target: CacheActionTarget }; result: { done: boolean; message?: string } };
+  cachePrune: { params: Record<string, never>; result: { done: boolean; message?: string } };
 }
 export type RequestMethod = keyof Requests;
 export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
@@ -214,6 +303,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 
 export interface HostNotifications {
   update: UpdateBatch;
+  cacheRepos: CacheReposBatch;
 }
 
 export interface WebviewNotifications {
@@ -243,6 +333,7 @@ export type HostMessage = Response | HostNotification;
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 const REPO_KINDS_LIST = ['model', 'dataset'] as const;
+const CACHE_KINDS_LIST = ['model', 'dataset', 'space'] as const;
 const STATUSES_LIST = ['queued', 'downloading', 'paused', 'ready', 'error', 'cancelled', 'missing'] as const;
 
 const kind = oneOf(REPO_KINDS_LIST);
@@ -252,6 +343,17 @@ const revision = str({ min: 1, max: 255 });
 const entryId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ });
 const pattern = str({ min: 1, max: 256 });
 const patterns = arrayOf(pattern, { max: 64 });
+const commit = str({ min: 40, max: 40, pattern: /^[0-9a-f]{40}$/ });
+const cacheTarget = object({ kind: oneOf(CACHE_KINDS_LIST), repoId, commit: optional(commit) });
+
+/** The shape, then the pairing: a revision action names its commit, Delete Repo names none (it takes every one). */
+const cacheActionParams: Check<ParamsOf<'cacheAction'>> = (value, field) => {
+  const params = object({ action: oneOf(CACHE_ROW_ACTIONS), target: cacheTarget })(value, field);
+  const revisionAction = CACHE_REVISION_ACTIONS.includes(params.action);
+  if (revisionAction && params.target.commit === undefined) throw new ProtocolViolation(`${field}.target.commit: expected a commit for ${params.action}`);
+  if (!revisionAction && params.target.commit !== undefined) throw new ProtocolViolation(`${field}.target.commit: ${params.action} takes no commit`);
+  return params;
+};
 
 const PARAMS: { [M in RequestMethod]: Check<ParamsOf<M>> } = {
   ready: object({ protocolVersion: int({ min: 0, max: 1_000 }) }),
@@ -270,6 +372,9 @@ const PARAMS: { [M in RequestMethod]: Check<ParamsOf<M>> } = {
   plan: object({ kind, repoId, revision }),
   download: object({ kind, repoId, revision, include: patterns, exclude: patterns }),
   openOnHub: object({ kind, repoId }),
+  cacheScan: object({ scanId: int({ min: 0, max: MAX_ID }) }),
+  cacheAction: cacheActionParams,
+  cachePrune: object({}),
 };
 
 const NOTIFICATION_PARAMS: { [M in keyof WebviewNotifications]: Check<WebviewNotifications[M]> } = {
@@ -313,6 +418,6 @@ export function parseWebviewMessage(raw: unknown): ParsedMessage {
 export function isHostMessage(raw: unknown): raw is HostMessage {
   if (!isPlainObject(raw)) return false;
   if (raw.type === 'response') return typeof raw.id === 'number' && typeof raw.ok === 'boolean';
-  if (raw.type === 'notification') return raw.method === 'update' && isPlainObject(raw.params);
+  if (raw.type === 'notification') return (raw.method === 'update' || raw.method === 'cacheRepos') && isPlainObject(raw.params);
   return false;
 }

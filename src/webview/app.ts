@@ -1,5 +1,6 @@
 import type { RepoKind } from '../core/repo';
 import { PROTOCOL_VERSION, type EntryAction, type EntryRow, type Snapshot, type UpdateBatch } from '../shared/protocol';
+import { CacheView } from './cacheView';
 import { CatalogView } from './catalogView';
 import { isCancelledError, type HostClient } from './client';
 import type { AppContext, View } from './context';
@@ -25,15 +26,18 @@ export interface AppOptions {
 const TABS: readonly { readonly id: Tab; readonly label: string; readonly icon: string }[] = [
   { id: 'catalog', label: 'Catalog', icon: 'library' },
   { id: 'hub', label: 'Hub', icon: 'globe' },
+  { id: 'cache', label: 'Cache', icon: 'server' },
 ];
 
 /**
- * The Studio page: two tabs (the catalog and the Hub), and pages over them (an entry's details, a download plan).
- * It starts with the ready handshake; the snapshot and the pushed updates keep every view current.
+ * The Studio page: three tabs (the catalog, the Hub, and the whole Hugging Face cache), and pages over them (an
+ * entry's details, a download plan). It starts with the ready handshake; the snapshot and the pushed updates keep
+ * every view current.
  */
 export class App implements AppContext {
   readonly catalogView: CatalogView;
   readonly hubView: HubView;
+  readonly cacheView: CacheView;
   private page: PlanView | DetailView | undefined;
   private tab: Tab;
   private currentSnapshot: Snapshot | undefined;
@@ -57,6 +61,7 @@ export class App implements AppContext {
     this.savedPage = state.page;
     this.catalogView = new CatalogView(this, state.catalog);
     this.hubView = new HubView(this, state.hub, options.hubSearchDelayMs);
+    this.cacheView = new CacheView(this, state.cache, () => this.paintCacheCount());
 
     const tablist = h('div', { className: 'tabs', attrs: { role: 'tablist', 'aria-label': 'Studio views' }, on: { keydown: (e) => this.onTabKey(e) } });
     for (const t of TABS) {
@@ -172,7 +177,7 @@ export class App implements AppContext {
     let page: Page | null = null;
     if (this.page instanceof DetailView) page = { type: 'detail', entryId: this.page.entryId };
     if (this.page instanceof PlanView) page = { type: 'plan', kind: this.page.kind, repoId: this.page.repoId, revision: this.page.revision.value.trim() || 'main' };
-    this.storage.save({ version: 1, tab: this.tab, page: page ?? this.savedPage, catalog: this.catalogView.model.filter, hub: this.hubView.query });
+    this.storage.save({ version: 1, tab: this.tab, page: page ?? this.savedPage, catalog: this.catalogView.model.filter, hub: this.hubView.query, cache: this.cacheView.query });
   }
 
   /** The page currently shown over the tabs, if any. */
@@ -185,6 +190,7 @@ export class App implements AppContext {
     this.closePage();
     this.catalogView.dispose();
     this.hubView.dispose();
+    this.cacheView.dispose();
     if (this.noticeTimer !== undefined) clearTimeout(this.noticeTimer);
   }
 
@@ -201,7 +207,8 @@ export class App implements AppContext {
   }
 
   private current(): View {
-    return this.page ?? (this.tab === 'catalog' ? this.catalogView : this.hubView);
+    if (this.page) return this.page;
+    return { catalog: this.catalogView, hub: this.hubView, cache: this.cacheView }[this.tab];
   }
 
   private render(focus: boolean): void {
@@ -220,6 +227,7 @@ export class App implements AppContext {
     if (this.currentSnapshot) this.currentSnapshot = { ...this.currentSnapshot, counts: batch.counts, cleanupRunning: batch.cleanupRunning };
     this.catalogView.applyUpdate(batch);
     this.hubView.applyUpdate(batch, this.current() === this.hubView);
+    this.cacheView.applyUpdate(batch, this.current() === this.cacheView);
     if (this.page instanceof DetailView) this.page.applyUpdate(batch);
     this.paintHeader();
   }
@@ -240,6 +248,12 @@ export class App implements AppContext {
     if (s.cleanupRunning > 0) parts.push(h('span', { className: 'activity' }, [icon('trash'), ' freeing space']));
     parts.push(h('span', { className: 'cache-root', text: s.cacheRoot, attrs: { title: `Hugging Face cache: ${s.cacheRoot}\nHub: ${s.endpoint}` } }));
     replaceChildren(this.hostInfo, parts);
+  }
+
+  private paintCacheCount(): void {
+    const count = this.tabButtons.get('cache')?.querySelector('.count');
+    // Empty until the cache has been read: "0" would claim it is empty.
+    if (count) setText(count, this.cacheView.model.summary || this.cacheView.model.repoCount > 0 ? String(this.cacheView.model.repoCount) : '');
   }
 
   private totalRate(): number {

@@ -4,6 +4,7 @@ import { CatalogModel, type CatalogFilter } from './catalogModel';
 import type { AppContext, View } from './context';
 import { h, icon, setAttrs, setText } from './dom';
 import { createEntryRow, renderEntryRow } from './entryRow';
+import { arrowDownInto, searchBox, searchInput } from './searchBox';
 import { VirtualList } from './virtualList';
 
 export const ENTRY_ROW_HEIGHT = 52;
@@ -70,20 +71,13 @@ export class CatalogView implements View {
     });
     this.list.element.addEventListener('click', (event) => this.onActionClick(event));
 
-    this.search = h('input', {
-      className: 'search',
-      attrs: { type: 'search', placeholder: 'Search models and datasets by name or repo id', 'aria-label': 'Search the catalog', spellcheck: 'false' },
-      on: {
-        input: () => this.setFilter({ text: this.search.value }),
-        keydown: (e) => {
-          if (e.key === 'ArrowDown' && this.list.rowCount > 0) {
-            e.preventDefault();
-            this.list.focusIndex(this.list.activeIndex);
-          }
-        },
-      },
+    this.search = searchInput({
+      label: 'Search the catalog',
+      placeholder: 'Search models and datasets by name or repo id',
+      value: filter.text,
+      onInput: (text) => this.setFilter({ text }),
+      onKeyDown: arrowDownInto(this.list),
     });
-    this.search.value = filter.text;
     const kind = select('Kind', [['all', 'Models and datasets'], ['model', 'Models'], ['dataset', 'Datasets']], filter.kind, (v) =>
       this.setFilter({ kind: v as CatalogFilter['kind'] }),
     );
@@ -104,7 +98,7 @@ export class CatalogView implements View {
 
     this.element = h('section', { className: 'view catalog-view', attrs: { 'aria-label': 'Catalog' } }, [
       h('div', { className: 'toolbar', attrs: { role: 'search' } }, [
-        h('div', { className: 'search-box' }, [icon('search', 'search-icon'), this.search]),
+        searchBox(this.search),
         kind,
         status,
         sort,

@@ -1,5 +1,6 @@
 import {
   isHostMessage,
+  type CacheReposBatch,
   type ParamsOf,
   type RequestMethod,
   type ResponseError,
@@ -39,6 +40,10 @@ const DEFAULT_TIMEOUTS: Readonly<Record<RequestMethod, number>> = {
   plan: 180_000,
   download: 180_000,
   openOnHub: 30_000,
+  // A scan of a big cache takes as long as it takes; the page cancels it when it starts another.
+  cacheScan: 0,
+  cacheAction: 0,
+  cachePrune: 0,
 };
 
 interface Pending {
@@ -52,6 +57,7 @@ export class HostClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly updateListeners = new Set<(batch: UpdateBatch) => void>();
+  private readonly cacheListeners = new Set<(batch: CacheReposBatch) => void>();
   private readonly unlisten: () => void;
 
   constructor(
@@ -97,6 +103,12 @@ export class HostClient {
     return () => this.updateListeners.delete(listener);
   }
 
+  /** Repos of a running cache scan, as the host reads them. */
+  onCacheRepos(listener: (batch: CacheReposBatch) => void): () => void {
+    this.cacheListeners.add(listener);
+    return () => this.cacheListeners.delete(listener);
+  }
+
   /** Requests still waiting for an answer. */
   get pendingCount(): number {
     return this.pending.size;
@@ -106,6 +118,7 @@ export class HostClient {
     this.unlisten();
     for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new RequestError('Cancelled', 'Cancelled'));
     this.updateListeners.clear();
+    this.cacheListeners.clear();
   }
 
   private settle(id: number): Pending | undefined {
@@ -119,7 +132,8 @@ export class HostClient {
   private receive(data: unknown): void {
     if (!isHostMessage(data)) return;
     if (data.type === 'notification') {
-      for (const listener of [...this.updateListeners]) listener(data.params);
+      if (data.method === 'update') for (const listener of [...this.updateListeners]) listener(data.params);
+      else if (data.method === 'cacheRepos') for (const listener of [...this.cacheListeners]) listener(data.params);
       return;
     }
     const pending = this.settle(data.id);

@@ -1,6 +1,7 @@
 import type { RepoKind } from '../core/repo';
 import type { EntryAction, EntryRow, Snapshot } from '../shared/protocol';
 import type { HostClient } from './client';
+import type { Tab } from './state';
 
 /** What the views share: the host connection and the app's navigation, messages and actions. */
 export interface AppContext {
@@ -12,7 +13,7 @@ export interface AppContext {
   runAction(entry: EntryRow, action: EntryAction): Promise<void>;
   showDetail(entryId: string): void;
   showPlan(kind: RepoKind, repoId: string, revision?: string): void;
-  showTab(tab: 'catalog' | 'hub'): void;
+  showTab(tab: Tab): void;
   /** Leaves a detail or plan page. */
   back(): void;
   /** The view state changed; persist it so a reload restores it. */

@@ -4,6 +4,7 @@ import { isCancelledError } from './client';
 import type { AppContext, View } from './context';
 import { h, icon, replaceChildren, setText } from './dom';
 import { STATUS_LABELS, formatAge, formatCount } from './format';
+import { searchBox, searchInput } from './searchBox';
 
 export interface HubQuery {
   readonly kind: RepoKind;
@@ -36,24 +37,22 @@ export class HubView implements View {
     private readonly delayMs = SEARCH_DELAY_MS,
   ) {
     this.queryValue = query;
-    this.search = h('input', {
-      className: 'search',
-      attrs: { type: 'search', placeholder: 'Search the Hugging Face Hub', 'aria-label': 'Search the Hub', spellcheck: 'false' },
-      on: {
-        input: () => this.setQuery({ text: this.search.value }),
-        keydown: (e) => {
-          if (e.key === 'Enter') this.runNow();
-          if (e.key === 'ArrowDown') {
-            const first = this.results.querySelector<HTMLElement>('.hub-row');
-            if (first) {
-              e.preventDefault();
-              first.focus();
-            }
+    this.search = searchInput({
+      label: 'Search the Hub',
+      placeholder: 'Search the Hugging Face Hub',
+      value: query.text,
+      onInput: (text) => this.setQuery({ text }),
+      onKeyDown: (e) => {
+        if (e.key === 'Enter') this.runNow();
+        if (e.key === 'ArrowDown') {
+          const first = this.results.querySelector<HTMLElement>('.hub-row');
+          if (first) {
+            e.preventDefault();
+            first.focus();
           }
-        },
+        }
       },
     });
-    this.search.value = query.text;
     const kind = h('select', { attrs: { 'aria-label': 'Kind', title: 'Kind' }, on: { change: () => this.setQuery({ kind: kind.value as RepoKind }, true) } }, [
       h('option', { text: 'Models', attrs: { value: 'model' } }),
       h('option', { text: 'Datasets', attrs: { value: 'dataset' } }),
@@ -70,7 +69,7 @@ export class HubView implements View {
     this.results = h('div', { className: 'hub-results', attrs: { role: 'list', 'aria-label': 'Hub results' } });
     this.results.addEventListener('keydown', (e) => this.onResultsKey(e));
     this.element = h('section', { className: 'view hub-view', attrs: { 'aria-label': 'Hub' } }, [
-      h('div', { className: 'toolbar', attrs: { role: 'search' } }, [h('div', { className: 'search-box' }, [icon('search', 'search-icon'), this.search]), kind, sort]),
+      h('div', { className: 'toolbar', attrs: { role: 'search' } }, [searchBox(this.search), kind, sort]),
       this.direct,
       this.state,
       this.results,

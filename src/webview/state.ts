@@ -1,10 +1,12 @@
 import type { EntryStatus, SortDirection, SortKey } from '../core/catalog/types';
 import type { RepoKind } from '../core/repo';
 import { HUB_SORTS } from '../shared/protocol';
+import { CACHE_SORTS, DEFAULT_CACHE_QUERY, type CacheQuery } from './cacheModel';
 import { DEFAULT_FILTER, type CatalogFilter } from './catalogModel';
 import { DEFAULT_HUB_QUERY, type HubQuery } from './hubView';
 
-export type Tab = 'catalog' | 'hub';
+export const TAB_IDS = ['catalog', 'hub', 'cache'] as const;
+export type Tab = (typeof TAB_IDS)[number];
 export type Page =
   | { readonly type: 'detail'; readonly entryId: string }
   | { readonly type: 'plan'; readonly kind: RepoKind; readonly repoId: string; readonly revision: string };
@@ -16,9 +18,10 @@ export interface PersistedState {
   readonly page: Page | null;
   readonly catalog: CatalogFilter;
   readonly hub: HubQuery;
+  readonly cache: CacheQuery;
 }
 
-export const DEFAULT_STATE: PersistedState = { version: 1, tab: 'catalog', page: null, catalog: DEFAULT_FILTER, hub: DEFAULT_HUB_QUERY };
+export const DEFAULT_STATE: PersistedState = { version: 1, tab: 'catalog', page: null, catalog: DEFAULT_FILTER, hub: DEFAULT_HUB_QUERY, cache: DEFAULT_CACHE_QUERY };
 
 const STATUSES: readonly EntryStatus[] = ['queued', 'downloading', 'paused', 'ready', 'error', 'cancelled', 'missing'];
 const SORTS: readonly SortKey[] = ['name', 'size', 'updated'];
@@ -41,6 +44,7 @@ export function restoreState(raw: unknown): PersistedState {
   const s = record(raw);
   const c = record(s.catalog);
   const hub = record(s.hub);
+  const cache = record(s.cache);
   const p = record(s.page);
   let page: Page | null = null;
   if (p.type === 'detail' && typeof p.entryId === 'string' && p.entryId !== '') page = { type: 'detail', entryId: p.entryId.slice(0, 64) };
@@ -49,7 +53,7 @@ export function restoreState(raw: unknown): PersistedState {
   }
   return {
     version: 1,
-    tab: pick(s.tab, ['catalog', 'hub'], 'catalog'),
+    tab: pick(s.tab, TAB_IDS, 'catalog'),
     page,
     catalog: {
       text: text(c.text, 200),
@@ -63,5 +67,6 @@ export function restoreState(raw: unknown): PersistedState {
       text: text(hub.text, 200),
       sort: pick(hub.sort, HUB_SORTS, 'downloads'),
     },
+    cache: { sort: pick(cache.sort, CACHE_SORTS, 'size'), filter: text(cache.filter, 200) },
   };
 }

@@ -3,6 +3,7 @@ import type { StudioApi } from '../../core/studioTypes';
 import { STUDIO_VIEW_TYPE } from '../../shared/protocol';
 import { PANEL_TITLE, StudioPanel, studioWebviewOptions, type StudioPanelProbe } from './studioPanel';
 import type { ActionUi } from '../actions/actionUi';
+import type { CacheActions } from '../actions/cacheActions';
 import type { EntryActions } from '../actions/entryActions';
 
 export interface StudioPanelDependencies {
@@ -10,6 +11,8 @@ export interface StudioPanelDependencies {
   readonly log: vscode.LogOutputChannel;
   readonly endpoint: () => string;
   readonly actions: EntryActions;
+  /** The Cache tree's CacheActions: the panel's Cache tab runs the same instance. */
+  readonly cacheActions: CacheActions;
   readonly ui: ActionUi;
 }
 
@@ -32,6 +35,7 @@ export function registerStudioPanel(context: vscode.ExtensionContext, deps: Stud
       endpoint: deps.endpoint,
       defaultInclude: () => vscode.workspace.getConfiguration('mistudio').get<string[]>('defaultIncludePatterns', []).filter((p) => typeof p === 'string'),
       actions: deps.actions,
+      cacheActions: deps.cacheActions,
       openExternal: (url) => deps.ui.openExternal(url),
       log: deps.log,
     });

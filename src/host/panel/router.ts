@@ -2,6 +2,7 @@ import type { CatalogEntry } from '../../core/catalog/types';
 import { MistudioError, describeError, isCancellation, isMistudioError } from '../../core/errors';
 import { repoUrl, validateRepoId, validateRevision, type RepoKind } from '../../core/repo';
 import type { StudioApi } from '../../core/studioTypes';
+import type { CacheActions } from '../actions/cacheActions';
 import type { EntryActions } from '../actions/entryActions';
 import {
   PROTOCOL_VERSION,
@@ -13,6 +14,7 @@ import {
   type ResultOf,
   type WebviewRequest,
 } from '../../shared/protocol';
+import { CacheRequests } from './cacheRequests';
 import { toEntryDetail, toEntryRow, toHubRow, toPlanView, toProgressRow } from './rows';
 
 export interface PanelLog {
@@ -27,6 +29,8 @@ export interface PanelRouterDeps {
   readonly defaultInclude: () => readonly string[];
   /** The one action layer the trees' commands use too. */
   readonly actions: EntryActions;
+  /** The Cache view's actions, the same instance the Cache tree runs. */
+  readonly cacheActions: CacheActions;
   /** Opens a Hub search result in the browser. */
   readonly openExternal: (url: string) => Promise<void>;
   readonly log: PanelLog;
@@ -60,11 +64,20 @@ export class PanelRouter {
   private failed = 0;
   private rejected = 0;
   private disposed = false;
+  private readonly cache: CacheRequests;
 
   constructor(
     private readonly deps: PanelRouterDeps,
     private readonly post: (message: HostMessage) => void,
-  ) {}
+  ) {
+    this.cache = new CacheRequests({
+      cacheActions: deps.cacheActions,
+      notify: (params) => {
+        if (!this.disposed) post({ type: 'notification', method: 'cacheRepos', params });
+      },
+      log: deps.log,
+    });
+  }
 
   get stats(): RouterStats {
     return { readyCount: this.readyCount, answered: { ...this.answered }, failed: this.failed, rejected: this.rejected };
@@ -93,6 +106,7 @@ export class PanelRouter {
   /** Aborts every request still running; their responses are dropped. */
   dispose(): void {
     this.disposed = true;
+    this.cache.dispose();
     for (const controller of this.inFlight.values()) controller.abort();
     this.inFlight.clear();
   }
@@ -216,6 +230,10 @@ export class PanelRouter {
       await this.deps.openExternal(this.hubUrl(kind, validateRepoId(repoId)));
       return { done: true };
     },
+
+    cacheScan: (params, studio, signal) => this.cache.scan(params, studio, signal),
+    cacheAction: (params) => this.cache.action(params),
+    cachePrune: () => this.cache.prune(),
   };
 
   private hubUrl(kind: RepoKind, repoId: string): string {

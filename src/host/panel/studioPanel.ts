@@ -4,6 +4,7 @@ import type { StudioApi } from '../../core/studioTypes';
 import { STUDIO_VIEW_TYPE, type HostMessage } from '../../shared/protocol';
 import { DisposableStore } from '../lifecycle';
 import { createNonce, panelHtml } from './html';
+import type { CacheActions } from '../actions/cacheActions';
 import type { EntryActions } from '../actions/entryActions';
 import { PanelRouter, type PanelLog, type RouterStats } from './router';
 import { UpdatePump } from './updatePump';
@@ -14,6 +15,7 @@ export interface StudioPanelDeps {
   readonly endpoint: () => string;
   readonly defaultInclude: () => readonly string[];
   readonly actions: EntryActions;
+  readonly cacheActions: CacheActions;
   readonly openExternal: (url: string) => Promise<void>;
   readonly log: PanelLog;
 }
@@ -60,6 +62,7 @@ export class StudioPanel extends DisposableStore {
         endpoint: deps.endpoint,
         defaultInclude: deps.defaultInclude,
         actions: deps.actions,
+        cacheActions: deps.cacheActions,
         openExternal: deps.openExternal,
         log: deps.log,
         cleanupRunning: () => this.pump?.cleanupRunning ?? 0,

@@ -6,6 +6,7 @@ import { Emitter } from '../../../src/core/events';
 import type { HubSearchResult } from '../../../src/core/hub';
 import type { ProgressSnapshot } from '../../../src/core/progress';
 import type { DownloadPlan, DownloadRequest, EntryProgress, PlannedFile, StudioApi } from '../../../src/core/studioTypes';
+import { fakeCache, type FakeCacheState } from './fakeCache';
 
 const require = createRequire(import.meta.url);
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
@@ -19,6 +20,8 @@ export interface FakeStudio extends StudioApi {
   freeBytes: number;
   /** Calls in order, e.g. "cancel:<id>", "enqueue:org/name". */
   readonly calls: string[];
+  /** The Hugging Face cache the whole-cache methods read and change (see fakeCache.ts). */
+  readonly cache: FakeCacheState;
 }
 
 const COMMIT = 'a'.repeat(40);
@@ -35,6 +38,8 @@ export async function createFakeStudio(): Promise<FakeStudio> {
   const cleanupEmitter = new Emitter<{ readonly running: number }>();
   const calls: string[] = [];
   const progress = new Map<string, ProgressSnapshot>();
+  const cacheRoot = '/tmp/fake-hf-cache';
+  const cache = fakeCache(catalog, calls, cacheRoot);
 
   const require = (id: string) => {
     const entry = catalog.getEntry(id);
@@ -44,7 +49,7 @@ export async function createFakeStudio(): Promise<FakeStudio> {
 
   const fake: FakeStudio = {
     catalog,
-    cacheRoot: '/tmp/fake-hf-cache',
+    cacheRoot,
     onDidChangeEntry: entryEmitter.event,
     onDidProgress: progressEmitter.event,
     onDidChangeCleanup: cleanupEmitter.event,
@@ -55,6 +60,7 @@ export async function createFakeStudio(): Promise<FakeStudio> {
     planFiles: [],
     freeBytes: 1e12,
     calls,
+    cache: cache.state,
     updateSettings: vi.fn(),
     plan: vi.fn(async (request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> => {
       calls.push(`plan:${request.repoId}@${request.revision ?? 'main'}`);
@@ -107,29 +113,8 @@ export async function createFakeStudio(): Promise<FakeStudio> {
       return fake.hubResults.filter((r) => r.kind === kind && r.id.includes(query));
     }),
     whoAmI: vi.fn(async () => ({ name: 'tester', type: 'user' as const, orgs: [] })),
-    adopt: vi.fn(async () => {
-      throw new Error('adopt: not faked');
-    }),
-    estimateCacheDelete: vi.fn(async () => {
-      throw new Error('estimateCacheDelete: not faked');
-    }),
-    deleteFromCache: vi.fn(async () => {
-      throw new Error('deleteFromCache: not faked');
-    }),
-    planPrune: vi.fn(async () => {
-      throw new Error('planPrune: not faked');
-    }),
-    prune: vi.fn(async () => {
-      throw new Error('prune: not faked');
-    }),
-    verifyRevision: vi.fn(async () => {
-      throw new Error('verifyRevision: not faked');
-    }),
-    repairRevision: vi.fn(async () => {
-      throw new Error('repairRevision: not faked');
-    }),
+    ...cache.methods,
     scanCache: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, filesScanned: 0, warnings: [] })),
-    inventory: vi.fn(async () => ({ root: fake.cacheRoot, repos: [], sizeOnDisk: 0, partialBytes: 0, xet: null, filesScanned: 0, warnings: [] })),
     reconcile: vi.fn(async () => undefined),
     whenIdle: vi.fn(async () => undefined),
     close: vi.fn(async () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, isHostMessage, parseWebviewMessage, type WebviewMessage } from '../../../src/shared/protocol';
 
 const validQuery = { text: 'gpt', sort: 'name', direction: 'asc', offset: 0, limit: 50 };
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const target = { kind: 'model', repoId: 'org/name', commit: COMMIT };
 
 function request(method: unknown, params: unknown, id: unknown = 7): Record<string, unknown> {
   return { type: 'request', id, method, params };
@@ -26,6 +28,12 @@ describe('parseWebviewMessage accepts every well-formed message', () => {
     { type: 'request', id: 7, method: 'plan', params: { kind: 'model', repoId: 'openai-community/gpt2', revision: 'main' } },
     { type: 'request', id: 8, method: 'download', params: { kind: 'dataset', repoId: 'org/data', revision: 'v1.0', include: ['*.parquet'], exclude: [] } },
     { type: 'request', id: 9, method: 'openOnHub', params: { kind: 'dataset', repoId: 'org/data' } },
+    { type: 'request', id: 10, method: 'cacheScan', params: { scanId: 123_456_789 } },
+    { type: 'request', id: 11, method: 'cacheAction', params: { action: 'addToCatalog', target: { kind: 'model', repoId: 'org/name', commit: COMMIT } } },
+    { type: 'request', id: 12, method: 'cacheAction', params: { action: 'verify', target: { kind: 'space', repoId: 'org/demo', commit: COMMIT } } },
+    { type: 'request', id: 13, method: 'cacheAction', params: { action: 'deleteRevision', target: { kind: 'dataset', repoId: 'org/data', commit: COMMIT } } },
+    { type: 'request', id: 14, method: 'cacheAction', params: { action: 'deleteRepo', target: { kind: 'dataset', repoId: 'legacy-name' } } },
+    { type: 'request', id: 15, method: 'cachePrune', params: {} },
     { type: 'notification', method: 'cancel', params: { id: 3 } },
   ];
   for (const message of good) {
@@ -152,11 +160,49 @@ describe('parseWebviewMessage refuses malformed and hostile messages', () => {
   });
 });
 
+describe('parseWebviewMessage refuses malformed Cache tab requests', () => {
+  it('refuses a target whose commit is not 40 lowercase hex digits', () => {
+    for (const commit of ['main', 'refs/pr/1', COMMIT.slice(0, 39), `${COMMIT}0`, COMMIT.toUpperCase(), `${COMMIT.slice(0, 39)}g`, `../${COMMIT.slice(3)}`, '', 40]) {
+      expectRejected(request('cacheAction', { action: 'deleteRevision', target: { ...target, commit } }), /params\.target\.commit/);
+    }
+  });
+
+  it('refuses a target with a bad kind, a bad repo id or extra fields', () => {
+    for (const kind of ['models', 'Space', '', null]) expectRejected(request('cacheAction', { action: 'verify', target: { ...target, kind } }), /params\.target\.kind/);
+    for (const repoId of ['..\\..\\windows', 'org/<b>x</b>', 'org name', 'org/na\nme', '', `org/${'a'.repeat(300)}`]) {
+      expectRejected(request('cacheAction', { action: 'verify', target: { ...target, repoId } }), /params\.target\.repoId/);
+    }
+    expectRejected(request('cacheAction', { action: 'verify', target: { ...target, refs: ['main'] } }), /params\.target/);
+    expectRejected(request('cacheAction', { action: 'verify', target: { ...target, path: '/etc' } }), /params\.target/);
+    expectRejected(request('cacheAction', { action: 'verify', target: [target] }), /params\.target/);
+    expectRejected(request('cacheAction', { action: 'verify' }), /params\.target/);
+  });
+
+  it('refuses unknown actions and actions paired with the wrong target', () => {
+    for (const action of ['prune', 'rm -rf', 'delete', 'repair', '__proto__', 7]) expectRejected(request('cacheAction', { action, target }), /params\.action/);
+    for (const action of ['addToCatalog', 'verify', 'deleteRevision']) {
+      expectRejected(request('cacheAction', { action, target: { kind: 'model', repoId: 'org/name' } }), /params\.target\.commit: expected a commit/);
+    }
+    expectRejected(request('cacheAction', { action: 'deleteRepo', target }), /params\.target\.commit: deleteRepo takes no commit/);
+    expectRejected(request('cacheAction', { action: 'verify', target, force: true }), /params/);
+  });
+
+  it('refuses a prune or a scan that carries anything more', () => {
+    expectRejected(request('cachePrune', { dryRun: false }), /params/);
+    expectRejected(request('cachePrune', undefined), /params/);
+    expectRejected(request('cacheScan', {}), /params\.scanId/);
+    expectRejected(request('cacheScan', { scanId: -1 }), /params\.scanId/);
+    expectRejected(request('cacheScan', { scanId: 1, root: '/' }), /params/);
+  });
+});
+
 describe('isHostMessage', () => {
-  it('accepts responses and update notifications', () => {
+  it('accepts responses, update notifications and cache scan batches', () => {
     expect(isHostMessage({ type: 'response', id: 1, ok: true, result: {} })).toBe(true);
     expect(isHostMessage({ type: 'response', id: 1, ok: false, error: { code: 'Offline', message: 'x' } })).toBe(true);
     expect(isHostMessage({ type: 'notification', method: 'update', params: { changed: [] } })).toBe(true);
+    expect(isHostMessage({ type: 'notification', method: 'cacheRepos', params: { scanId: 1, repos: [] } })).toBe(true);
+    expect(isHostMessage({ type: 'notification', method: 'cacheRepos', params: [] })).toBe(false);
   });
 
   it('ignores anything else', () => {

@@ -1,74 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MistudioError } from '../../../src/core/errors';
-import { EntryActions } from '../../../src/host/actions/entryActions';
-import { PanelRouter } from '../../../src/host/panel/router';
-import { fakeActionUi, type FakeActionUi } from '../host/fakeActionUi';
-import { PROTOCOL_VERSION, type HostMessage, type ParamsOf, type RequestMethod, type Response } from '../../../src/shared/protocol';
-import { addEntries, createFakeStudio, plannedFile, snapshotOf, type FakeStudio } from './fakeStudio';
+import { PROTOCOL_VERSION } from '../../../src/shared/protocol';
+import { addEntries, plannedFile, snapshotOf } from './fakeStudio';
+import { ENDPOINT, closeRouters, failed, ok, setup } from './routerHarness';
 
-interface Harness {
-  studio: FakeStudio;
-  router: PanelRouter;
-  posted: HostMessage[];
-  ui: FakeActionUi;
-  log: { trace: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; error: ReturnType<typeof vi.fn> };
-  onReady: ReturnType<typeof vi.fn>;
-  call<M extends RequestMethod>(method: M, params: ParamsOf<M>): Promise<Response>;
-  send(raw: unknown): Promise<HostMessage[]>;
-}
-
-const ENDPOINT = 'http://127.0.0.1:9';
-let open: FakeStudio[] = [];
-
-async function setup(): Promise<Harness> {
-  const studio = await createFakeStudio();
-  open.push(studio);
-  const posted: HostMessage[] = [];
-  const ui = fakeActionUi();
-  const log = { trace: vi.fn(), warn: vi.fn(), error: vi.fn() };
-  const actions = new EntryActions({ studio: async () => studio, endpoint: () => ENDPOINT, ui, log: { info: () => undefined } });
-  const onReady = vi.fn();
-  const router = new PanelRouter(
-    { studio: async () => studio, endpoint: () => ENDPOINT, defaultInclude: () => ['*.json', '*.safetensors'], actions, openExternal: ui.openExternal, log, cleanupRunning: () => 2, onReady },
-    (m) => posted.push(m),
-  );
-  let nextId = 100;
-  return {
-    studio,
-    router,
-    posted,
-    ui,
-    log,
-    onReady,
-    async call(method, params) {
-      const id = nextId++;
-      await router.receive({ type: 'request', id, method, params });
-      const response = posted.find((m): m is Response => m.type === 'response' && m.id === id);
-      if (!response) throw new Error(`no response to ${method}`);
-      return response;
-    },
-    async send(raw) {
-      const before = posted.length;
-      await router.receive(raw);
-      return posted.slice(before);
-    },
-  };
-}
-
-afterEach(async () => {
-  for (const s of open) await s.close();
-  open = [];
-});
-
-function ok<T>(response: Response): T {
-  if (!response.ok) throw new Error(`expected success, got ${response.error.code}: ${response.error.message}`);
-  return response.result as T;
-}
-
-function failed(response: Response): { code: string; message: string } {
-  if (response.ok) throw new Error('expected an error response');
-  return response.error;
-}
+afterEach(closeRouters);
 
 describe('PanelRouter: the ready handshake', () => {
   it('answers with a full snapshot and then starts live updates', async () => {

@@ -15,7 +15,7 @@ function fakePort() {
   return { port, sent, deliver: (data: unknown) => listener?.(data), listening: () => listener !== undefined };
 }
 
-const TIMEOUTS: Record<RequestMethod, number> = { ready: 1000, query: 1000, detail: 1000, entryAction: 0, hubSearch: 1000, plan: 1000, download: 1000, openOnHub: 1000 };
+const TIMEOUTS: Record<RequestMethod, number> = { ready: 1000, query: 1000, detail: 1000, entryAction: 0, hubSearch: 1000, plan: 1000, download: 1000, openOnHub: 1000, cacheScan: 0, cacheAction: 0, cachePrune: 0 };
 
 afterEach(() => vi.useRealTimers());
 
@@ -81,5 +81,21 @@ describe('HostClient', () => {
     expect(updates).toEqual([{ changed: [], removed: [], progress: [] }]);
     client.dispose();
     expect(listening()).toBe(false);
+  });
+
+  it('delivers a cache scan\'s repos to their own listeners, not as catalog updates', () => {
+    const { port, deliver } = fakePort();
+    const client = new HostClient(port, TIMEOUTS);
+    const updates: unknown[] = [];
+    const batches: unknown[] = [];
+    client.onUpdate((u) => updates.push(u));
+    const stop = client.onCacheRepos((b) => batches.push(b));
+    const batch = { scanId: 4, repos: [], progress: { reposDone: 1, reposTotal: 2, filesScanned: 3 } };
+    deliver({ type: 'notification', method: 'cacheRepos', params: batch });
+    expect(batches).toEqual([batch]);
+    expect(updates).toEqual([]);
+    stop();
+    deliver({ type: 'notification', method: 'cacheRepos', params: batch });
+    expect(batches).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { CacheActions } from '../../../src/host/actions/cacheActions';
 import { EntryActions } from '../../../src/host/actions/entryActions';
 import { PanelRouter } from '../../../src/host/panel/router';
 import { UpdatePump } from '../../../src/host/panel/updatePump';
@@ -51,6 +51,7 @@ export async function openPanel(options: { studio?: FakeStudio; storage?: Memory
   const storage = options.storage ?? memoryStorage();
   const ui = fakeActionUi();
   const actions = new EntryActions({ studio: async () => studio, endpoint: () => ENDPOINT, ui, log: { info: () => undefined } });
+  const cacheActions = new CacheActions({ studio: async () => studio, ui, log: { info: () => undefined, warn: () => undefined }, onDidChangeCache: () => undefined });
   const listeners = new Set<(data: unknown) => void>();
   const toPage = (message: HostMessage): void => {
     setTimeout(() => {
@@ -64,6 +65,7 @@ export async function openPanel(options: { studio?: FakeStudio; storage?: Memory
       endpoint: () => ENDPOINT,
       defaultInclude: () => [],
       actions,
+      cacheActions,
       openExternal: ui.openExternal,
       log: { trace: () => undefined, warn: () => undefined, error: () => undefined },
       cleanupRunning: () => pump?.cleanupRunning ?? 0,

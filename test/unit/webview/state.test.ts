@@ -5,10 +5,11 @@ describe('restoreState', () => {
   it('keeps a valid saved state', () => {
     const saved = {
       version: 1,
-      tab: 'hub',
+      tab: 'cache',
       page: { type: 'plan', kind: 'dataset', repoId: 'org/data', revision: 'v1' },
       catalog: { text: 'gpt', kind: 'model', statuses: ['ready', 'error'], sort: 'size', direction: 'desc' },
       hub: { kind: 'dataset', text: 'pile', sort: 'likes' },
+      cache: { sort: 'lastUsed', filter: 'gemma 2b' },
     };
     expect(restoreState(structuredClone(saved))).toEqual(saved);
   });
@@ -20,6 +21,7 @@ describe('restoreState', () => {
       page: { type: 'detail', entryId: 5 },
       catalog: { text: 'x'.repeat(1000), kind: 'robot', statuses: ['ready', 'exploded'], sort: 'random', direction: 'up' },
       hub: { kind: 'space', text: 7, sort: 'trending' },
+      cache: { sort: 'random', filter: 'y'.repeat(500) },
     });
     expect(restoreState(restored)).toEqual(restored);
     expect(restored).toEqual({
@@ -28,6 +30,7 @@ describe('restoreState', () => {
       page: null,
       catalog: { text: 'x'.repeat(200), kind: 'all', statuses: ['ready'], sort: 'name', direction: 'asc' },
       hub: { kind: 'model', text: '', sort: 'downloads' },
+      cache: { sort: 'size', filter: 'y'.repeat(200) },
     });
   });
 });
