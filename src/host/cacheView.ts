@@ -1,5 +1,6 @@
 import type { CacheInventory, InventoryPartial, InventoryRepo, InventoryRevision } from '../core/cacheInventory';
 import { formatBytes } from '../core/progress';
+import type { CacheRowAction } from '../shared/protocol';
 import type { EntryItemModel, IconModel } from './entryView';
 import { md } from './entryView';
 
@@ -61,6 +62,19 @@ export function heldByText(revisions: readonly Pick<InventoryRevision, 'entries'
   return parts.length > 0 ? parts.join(', ') : 'no catalog';
 }
 
+/** What a repo row allows: the tree's menus (through its context tokens) and the panel's buttons both follow this. */
+export function repoActions(_repo: InventoryRepo): CacheRowAction[] {
+  return ['deleteRepo'];
+}
+
+/** What a revision row allows: Add to Catalog only for a model or dataset no entry here holds yet. */
+export function revisionActions(repo: InventoryRepo, revision: InventoryRevision): CacheRowAction[] {
+  const adoptable = repo.kind !== 'space' && revision.entries.length === 0;
+  return [...(adoptable ? (['addToCatalog'] as const) : []), 'verify', 'deleteRevision'];
+}
+
+const ACTION_TOKENS: Readonly<Record<CacheRowAction, string>> = { addToCatalog: 'canAdopt', verify: 'canVerify', deleteRevision: 'canDelete', deleteRepo: 'canDelete' };
+
 export function repoItem(repo: InventoryRepo): CacheItemModel {
   const revisions = repo.revisions.length;
   const partialBytes = repo.partials.reduce((s, p) => s + p.size, 0);
@@ -81,7 +95,7 @@ export function repoItem(repo: InventoryRepo): CacheItemModel {
     '',
     `\`${md(repo.path)}\``,
   ].join('\n\n');
-  const tokens = ['mistudio.cacheRepo', `kind:${repo.kind}`, ...(repo.revisions.some((r) => r.entries.length > 0) ? ['heldHere'] : []), 'canDelete'];
+  const tokens = ['mistudio.cacheRepo', `kind:${repo.kind}`, ...(repo.revisions.some((r) => r.entries.length > 0) ? ['heldHere'] : []), ...repoActions(repo).map((a) => ACTION_TOKENS[a])];
   return {
     id: `cache/${repoKey(repo)}`,
     label: repo.repoId,
@@ -107,8 +121,7 @@ export function revisionItem(repo: InventoryRepo, revision: InventoryRevision): 
     holders.length > 0 ? `Held by: ${holders.join(', ')}` : 'Held by no catalog (another tool downloaded it)',
     `\`${md(revision.snapshotPath)}\``,
   ].join('\n\n');
-  const adoptable = repo.kind !== 'space' && revision.entries.length === 0;
-  const tokens = ['mistudio.cacheRevision', `kind:${repo.kind}`, ...(revision.entries.length > 0 ? ['heldHere'] : []), ...(adoptable ? ['canAdopt'] : []), 'canDelete', 'canVerify', 'canReveal'];
+  const tokens = ['mistudio.cacheRevision', `kind:${repo.kind}`, ...(revision.entries.length > 0 ? ['heldHere'] : []), ...revisionActions(repo, revision).map((a) => ACTION_TOKENS[a]), 'canReveal'];
   return {
     id: `cache/${repoKey(repo)}/${revision.commit}`,
     label: name,

@@ -114,6 +114,16 @@ export class CacheActions {
     return choice === 'Repair' ? this.repair(report) : undefined;
   }
 
+  /**
+   * Verify as the tree and the panel run it: the report at once; damaged files named in a notification that offers
+   * Repair, which nobody waits for (it may stay open for days). A failed repair goes to `onRepairError`.
+   */
+  async verifyAndOfferRepair(target: CacheRevisionTarget, onRepairError: (err: unknown) => void): Promise<VerifyReport | undefined> {
+    const report = await this.verify(target);
+    if (report && report.bad.length > 0) this.offerRepair(target, report).catch(onRepairError);
+    return report;
+  }
+
   /** Removes the damaged blobs and fetches them again; the download notification shows the progress. */
   async repair(report: VerifyReport): Promise<CatalogEntry> {
     const studio = await this.deps.studio();
@@ -153,6 +163,18 @@ export class CacheActions {
   }
 }
 
+/** How a delete names what it deletes: "org/name@main", "org/name@1a2b3c4d", or "3 revisions". */
+export function revisionsSubject(targets: readonly CacheRevisionTarget[]): string {
+  return targets.length === 1 ? labelOf(targets[0] as CacheRevisionTarget) : `${targets.length} revisions`;
+}
+
+/** "org/name (2 revisions)", or "3 repos". */
+export function reposSubject(repos: readonly { readonly repoId: string; readonly revisions: readonly unknown[] }[]): string {
+  if (repos.length !== 1) return `${repos.length} repos`;
+  const [repo] = repos as [{ readonly repoId: string; readonly revisions: readonly unknown[] }];
+  return `${repo.repoId} (${repo.revisions.length} revision${repo.revisions.length === 1 ? '' : 's'})`;
+}
+
 /** The modal's text: what goes, how much it frees, the catalog entries that go with it, and who keeps what. */
 export function cacheDeleteConfirmation(subject: string, estimate: CacheDeleteEstimate): { message: string; detail: string } {
   const sentences = [`Frees ${formatBytes(estimate.freedBytes)} from disk.`];
@@ -168,7 +190,7 @@ export function cacheDeleteConfirmation(subject: string, estimate: CacheDeleteEs
   return { message: `Delete ${subject} from disk?`, detail: sentences.join(' ') };
 }
 
-function labelOf(target: CacheRevisionTarget): string {
+export function labelOf(target: CacheRevisionTarget): string {
   return `${target.repoId}@${target.refs[0] ?? short(target.commit)}`;
 }
 

@@ -4,7 +4,7 @@ import { formatBytes } from '../../core/progress';
 import type { CatalogEntry } from '../../core/catalog';
 import type { CacheActionResult, CacheTarget, VerifyReport } from '../../core/studioTypes';
 import { parseDeleteOptions } from '../commandArgs';
-import type { CacheRevisionTarget } from '../actions/cacheActions';
+import { reposSubject, revisionsSubject, type CacheRevisionTarget } from '../actions/cacheActions';
 import type { CacheNode } from '../cacheTree';
 import { CACHE_SORTS, CACHE_SORT_LABELS, heldByText, repoKey, sortRepos } from '../cacheView';
 import type { CommandContext } from './context';
@@ -58,11 +58,7 @@ export async function addToCatalog(ctx: CommandContext, args: readonly unknown[]
 /** Resolves with the report at once; damaged files are named in a notification that offers Repair. */
 export async function verifyRevision(ctx: CommandContext, args: readonly unknown[]): Promise<VerifyReport | undefined> {
   const picked = await revisionFor(ctx, args[0], 'Verify');
-  const report = picked && (await ctx.cacheActions.verify(picked));
-  if (picked && report && report.bad.length > 0) {
-    ctx.cacheActions.offerRepair(picked, report).catch((err: unknown) => void ctx.errors.report(err, { repoId: picked.repoId }));
-  }
-  return report;
+  return picked ? ctx.cacheActions.verifyAndOfferRepair(picked, (err) => void ctx.errors.report(err, { repoId: picked.repoId })) : undefined;
 }
 
 export async function revealCachedRevision(ctx: CommandContext, args: readonly unknown[]): Promise<void> {
@@ -84,8 +80,7 @@ export async function deleteRevisionFromDisk(ctx: CommandContext, args: readonly
     if (!picked) return undefined;
     targets.push(picked);
   }
-  const subject = targets.length === 1 ? `${targets[0]!.repoId}@${targets[0]!.refs[0] ?? targets[0]!.commit.slice(0, 8)}` : `${targets.length} revisions`;
-  return ctx.cacheActions.deleteFromDisk(targets.map((t): CacheTarget => ({ kind: t.kind, repoId: t.repoId, revision: t.commit })), subject, parseDeleteOptions(args));
+  return ctx.cacheActions.deleteFromDisk(targets.map((t): CacheTarget => ({ kind: t.kind, repoId: t.repoId, revision: t.commit })), revisionsSubject(targets), parseDeleteOptions(args));
 }
 
 /** Delete Repo from Disk: every revision of the clicked or selected repos, or of one picked from the palette. */
@@ -99,8 +94,7 @@ export async function deleteRepoFromDisk(ctx: CommandContext, args: readonly unk
     if (!picked) return undefined;
     repos.push(picked);
   }
-  const subject = repos.length === 1 ? `${repos[0]!.repoId} (${repos[0]!.revisions.length} revision${repos[0]!.revisions.length === 1 ? '' : 's'})` : `${repos.length} repos`;
-  return ctx.cacheActions.deleteFromDisk(repos.map((r): CacheTarget => ({ kind: r.kind, repoId: r.repoId })), subject, parseDeleteOptions(args));
+  return ctx.cacheActions.deleteFromDisk(repos.map((r): CacheTarget => ({ kind: r.kind, repoId: r.repoId })), reposSubject(repos), parseDeleteOptions(args));
 }
 
 export async function pruneCache(ctx: CommandContext, args: readonly unknown[]): Promise<CacheActionResult | undefined> {

@@ -2,10 +2,10 @@ import type { InventoryRepo } from '../../core/cacheInventory';
 import { MistudioError, describeError } from '../../core/errors';
 import { formatBytes } from '../../core/progress';
 import type { CacheActionResult, StudioApi } from '../../core/studioTypes';
-import type { CacheActions, CacheRevisionTarget } from '../actions/cacheActions';
-import { repoKey } from '../cacheView';
+import { labelOf, reposSubject, type CacheActions, type CacheRevisionTarget } from '../actions/cacheActions';
+import { repoActions, repoKey, revisionActions } from '../cacheView';
 import type { CacheReposBatch, ParamsOf, ResultOf } from '../../shared/protocol';
-import { repoActions, revisionActions, toCacheSummary } from './cacheRows';
+import { toCacheSummary } from './cacheRows';
 import { CacheScanStream } from './cacheScanStream';
 
 export interface CacheRequestsDeps {
@@ -66,15 +66,14 @@ export class CacheRequests {
     if (!repo) throw new MistudioError('RepoNotFound', `${target.repoId} is not in the cache as last read: refresh the Cache tab`);
     if (action === 'deleteRepo') {
       if (!repoActions(repo).includes(action)) throw notOffered(action, repo.repoId);
-      const subject = `${repo.repoId} (${repo.revisions.length} revision${repo.revisions.length === 1 ? '' : 's'})`;
-      return deleteAnswer(await cacheActions.deleteFromDisk([{ kind: repo.kind, repoId: repo.repoId }], subject));
+      return deleteAnswer(await cacheActions.deleteFromDisk([{ kind: repo.kind, repoId: repo.repoId }], reposSubject([repo])));
     }
     const revision = repo.revisions.find((r) => r.commit === target.commit);
     if (!revision) {
       throw new MistudioError('RevisionNotFound', `${repo.repoId}@${target.commit?.slice(0, 8) ?? '?'} is not in the cache as last read: refresh the Cache tab`);
     }
     const picked: CacheRevisionTarget = { kind: repo.kind, repoId: repo.repoId, commit: revision.commit, refs: revision.refs };
-    const label = `${repo.repoId}@${revision.refs[0] ?? revision.commit.slice(0, 8)}`;
+    const label = labelOf(picked);
     if (!revisionActions(repo, revision).includes(action)) throw notOffered(action, label);
     switch (action) {
       case 'addToCatalog': {
@@ -82,11 +81,9 @@ export class CacheRequests {
         return entry?.status === 'ready' ? { done: true, message: `Added ${label} to the catalog` } : { done: false };
       }
       case 'verify': {
-        const report = await cacheActions.verify(picked);
+        const report = await cacheActions.verifyAndOfferRepair(picked, (err) => this.deps.log.error(`Repairing ${label}: ${describeError(err)}`));
         if (!report) return { done: false };
         if (report.bad.length === 0) return { done: true, message: `${label}: all ${report.files} file${report.files === 1 ? '' : 's'} verified` };
-        // The notification offering Repair may wait for days; the answer does not.
-        cacheActions.offerRepair(picked, report).catch((err: unknown) => this.deps.log.error(`Repairing ${label}: ${describeError(err)}`));
         return { done: true, message: `${label}: ${report.bad.length} of ${report.files} files are damaged` };
       }
       case 'deleteRevision':

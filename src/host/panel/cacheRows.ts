@@ -1,10 +1,10 @@
 import type { CacheInventory, InventoryRepo, InventoryRevision } from '../../core/cacheInventory';
-import { headerText, heldByText, repoItem, revisionItem } from '../cacheView';
-import type { CacheRepoRow, CacheRevisionRow, CacheRowAction, CacheSummary } from '../../shared/protocol';
+import { headerText, heldByText, repoActions, revisionActions } from '../cacheView';
+import type { CacheRepoRow, CacheRevisionRow, CacheSummary } from '../../shared/protocol';
 
 /**
  * The cache as the Cache tab sees it: plain JSON rows, the held-by words and the header the Cache tree shows, and the
- * actions each row allows, read off the tree's own context tokens, so the tab never offers what the tree would not.
+ * actions each row allows, from the same rule the tree's menus follow, so the tab never offers what the tree would not.
  */
 export function toCacheRepoRow(repo: InventoryRepo): CacheRepoRow {
   return {
@@ -46,23 +46,6 @@ export function toCacheSummary(inventory: CacheInventory): CacheSummary {
     xetBytes: inventory.xet?.bytes ?? null,
     warnings: inventory.warnings.length,
   };
-}
-
-export function repoActions(repo: InventoryRepo): CacheRowAction[] {
-  return tokensOf(repoItem(repo).contextValue).has('canDelete') ? ['deleteRepo'] : [];
-}
-
-export function revisionActions(repo: InventoryRepo, revision: InventoryRevision): CacheRowAction[] {
-  const tokens = tokensOf(revisionItem(repo, revision).contextValue);
-  const actions: CacheRowAction[] = [];
-  if (tokens.has('canAdopt')) actions.push('addToCatalog');
-  if (tokens.has('canVerify')) actions.push('verify');
-  if (tokens.has('canDelete')) actions.push('deleteRevision');
-  return actions;
-}
-
-function tokensOf(contextValue: string): ReadonlySet<string> {
-  return new Set(contextValue.split(';'));
 }
 
 /** JSON has no Infinity or NaN: an unknown time travels as 0 ("unknown"). */
