@@ -148,9 +148,9 @@ function decodeCursor(cursor: string | null): number {
 }
 
 /** One page and a `Link: <…>; rel="next"` header when more remain, as the Hub paginates lists. */
-function paginate(state: HubState, url: URL, items: unknown[], pageSize: number): Reply {
+function paginate<T>(state: HubState, url: URL, items: readonly T[], pageSize: number, toJson: (item: T) => unknown = (item) => item): Reply {
   const offset = decodeCursor(url.searchParams.get('cursor'));
-  const page = items.slice(offset, offset + pageSize);
+  const page = items.slice(offset, offset + pageSize).map(toJson);
   const headers: Record<string, string> = {};
   if (offset + pageSize < items.length) {
     const next = new URL(url.toString());
@@ -165,19 +165,21 @@ function tree(state: HubState, repo: StoredRepo, commit: StoredCommit, path: str
   const expand = truthy(url.searchParams.get('expand'));
   const prefix = path.replace(/\/+$/, '');
   const all = treeEntries(commit);
-  const self = all.find((e) => e.path === prefix);
+  const self = prefix === '' ? undefined : all.find((e) => e.path === prefix);
   if (prefix !== '' && !self) return errorReply(404, `Entry not found: ${prefix}`, 'EntryNotFound');
   const entries =
     self?.type === 'file'
       ? [self]
-      : all.filter((e) => {
+      : prefix === '' && recursive
+        ? all
+        : all.filter((e) => {
           if (prefix !== '' && !e.path.startsWith(`${prefix}/`)) return false;
           const relative = prefix === '' ? e.path : e.path.slice(prefix.length + 1);
           return recursive || !relative.includes('/');
         });
   const limit = Number(url.searchParams.get('limit'));
   const pageSize = Number.isInteger(limit) && limit > 0 ? limit : state.treePageSize;
-  return paginate(state, url, entries.map((e) => treeEntryJson(repo, commit, e, expand ? 'tree' : 'none')), pageSize);
+  return paginate(state, url, entries, pageSize, (e) => treeEntryJson(repo, commit, e, expand ? 'tree' : 'none'));
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
