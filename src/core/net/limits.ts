@@ -27,7 +27,7 @@ export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
   maxJsonBytes: 32_000_000,
   maxListingFiles: 1_000_000,
   maxListingPages: 10_000,
-  minBytesPerSecond: 1024,
+  minBytesPerSecond: 1000,
   throughputWindowMs: 60_000,
 };
 

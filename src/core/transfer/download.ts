@@ -24,7 +24,7 @@ const DEFAULT_CONNECTIONS = 8;
 const DEFAULT_MIN_PART_BYTES = 16 * 1024 * 1024;
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** The default throughput floor: 1 kB/s over a minute (a trickle under the stall timeout is a slow-loris). */
-const DEFAULT_MIN_BYTES_PER_SECOND = 1024;
+const DEFAULT_MIN_BYTES_PER_SECOND = 1000;
 const DEFAULT_THROUGHPUT_WINDOW_MS = 60_000;
 const CHECKPOINT_INTERVAL_MS = 1_000;
 /**
