@@ -25,8 +25,14 @@ export interface ModelMetadata {
 
 export interface DatasetSplit {
   readonly name: string;
+  /** The split's files, sorted; the first MAX_SPLIT_FILES of them when it has more (see fileCount). */
   readonly files: readonly string[];
+  /** How many files the split has, when `files` lists only the first of them. */
+  readonly fileCount?: number;
 }
+
+/** A split's files kept in an entry's metadata: a 100k-file dataset must not put 100k names in every catalog row. */
+export const MAX_SPLIT_FILES = 1000;
 
 export interface DatasetConfig {
   readonly name: string;

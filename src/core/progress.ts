@@ -14,6 +14,11 @@ export interface ProgressSnapshot {
   readonly etaSeconds: number | undefined;
   /** Files waiting for another download of the same blob (another entry, process or tool holds its lock). */
   readonly waitingFiles: number;
+  /**
+   * Seconds until requests the Hub rate-limited are asked again (its `RateLimit` reset); absent while none waits.
+   * Counts down in the events while nothing else moves.
+   */
+  readonly rateLimitResumeSeconds?: number;
 }
 
 export interface ProgressTrackerOptions {
@@ -41,6 +46,9 @@ export class ProgressTracker implements Disposable {
   private bytesDone: number;
   private completed = false;
   private waiting = 0;
+  /** When each rate-limited wait in progress ends (this tracker's clock). */
+  private readonly rateLimitWaits = new Set<{ readonly until: number }>();
+  private countdown: ReturnType<typeof setInterval> | undefined;
 
   private movedBytes = 0; // only positive deltas: discarded bytes must not make the rate negative
   private sampleStartMs: number;
@@ -80,6 +88,39 @@ export class ProgressTracker implements Disposable {
     };
   }
 
+  /**
+   * A request waits `ms` because the Hub rate-limited it: the snapshot counts down to its end (an event every second,
+   * so "resuming in 48 s" ticks while no byte moves). Call the returned function when the wait ends.
+   */
+  beginRateLimitWait(ms: number): () => void {
+    const wait = { until: this.now() + Math.max(0, ms) };
+    this.rateLimitWaits.add(wait);
+    if (this.countdown === undefined) {
+      this.countdown = setInterval(() => this.scheduleEmit(), 1000);
+      this.countdown.unref?.();
+    }
+    this.scheduleEmit();
+    return () => {
+      if (!this.rateLimitWaits.delete(wait)) return;
+      if (this.rateLimitWaits.size === 0) this.stopCountdown();
+      this.scheduleEmit();
+    };
+  }
+
+  /**
+   * A fresh start once the plan is known (the tracker may exist before, to show a rate limit while planning): the
+   * total and the bytes already present, which do not count towards the rate.
+   */
+  start(totalBytes: number, initialBytes: number): void {
+    this.bytesTotal = Math.max(0, totalBytes);
+    this.bytesDone = Math.max(0, initialBytes);
+    this.movedBytes = 0;
+    this.sampleStartMs = this.now();
+    this.sampleStartMoved = 0;
+    this.rate = undefined;
+    this.scheduleEmit();
+  }
+
   setTotal(totalBytes: number): void {
     this.bytesTotal = Math.max(0, totalBytes);
     this.scheduleEmit();
@@ -89,6 +130,7 @@ export class ProgressTracker implements Disposable {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
+    this.stopCountdown();
     this.bytesDone = Math.max(this.bytesDone, this.bytesTotal);
     this.cancelTrailing();
     this.emit();
@@ -104,10 +146,21 @@ export class ProgressTracker implements Disposable {
     let etaSeconds: number | undefined;
     if (this.completed) etaSeconds = 0;
     else if (this.rate !== undefined && bytesPerSecond > 0) etaSeconds = remaining / bytesPerSecond;
-    return { bytesDone: this.bytesDone, bytesTotal: this.bytesTotal, fraction, bytesPerSecond, etaSeconds, waitingFiles: this.completed ? 0 : this.waiting };
+    const resumeAt = this.completed ? undefined : Math.max(Number.NEGATIVE_INFINITY, ...[...this.rateLimitWaits].map((w) => w.until));
+    const rateLimitResumeSeconds = resumeAt !== undefined && Number.isFinite(resumeAt) ? Math.max(0, Math.ceil((resumeAt - nowMs) / 1000)) : undefined;
+    return {
+      bytesDone: this.bytesDone,
+      bytesTotal: this.bytesTotal,
+      fraction,
+      bytesPerSecond,
+      etaSeconds,
+      waitingFiles: this.completed ? 0 : this.waiting,
+      ...(rateLimitResumeSeconds !== undefined ? { rateLimitResumeSeconds } : {}),
+    };
   }
 
   dispose(): void {
+    this.stopCountdown();
     this.cancelTrailing();
     this.emitter.dispose();
   }
@@ -155,6 +208,11 @@ export class ProgressTracker implements Disposable {
     this.emitter.fire(this.snapshot());
   }
 
+  private stopCountdown(): void {
+    if (this.countdown !== undefined) clearInterval(this.countdown);
+    this.countdown = undefined;
+  }
+
   private cancelTrailing(): void {
     if (this.trailingTimer !== undefined) clearTimeout(this.trailingTimer);
     this.trailingTimer = undefined;
@@ -187,6 +245,12 @@ export function formatBytes(bytes: number): string {
 export function waitingNote(waitingFiles: number): string | undefined {
   if (!(waitingFiles > 0)) return undefined;
   return waitingFiles === 1 ? 'waiting for another download of this file' : `waiting for other downloads of ${waitingFiles} files`;
+}
+
+/** What a download waits for while the Hub rate-limits it: "rate limited by the Hub, resuming in 48 s". */
+export function rateLimitNote(resumeSeconds: number | undefined): string | undefined {
+  if (resumeSeconds === undefined) return undefined;
+  return resumeSeconds > 0 ? `rate limited by the Hub, resuming in ${resumeSeconds} s` : 'rate limited by the Hub, resuming now';
 }
 
 export function formatRate(bytesPerSecond: number): string {

@@ -11,6 +11,7 @@ import { verifyRevision } from './jobs/verifyRevision';
 import type { DownloadJobDeps } from './jobs/downloadJob';
 import { DownloadQueue } from './jobs/downloadQueue';
 import { normaliseRequest, planDownload } from './jobs/plan';
+import { PlanMemo } from './jobs/planMemo';
 import { OwnerLease } from './locking/ownerLease';
 import type { ProgressSnapshot } from './progress';
 import { isCommitSha, validateRepoId, type RepoKind, type RepoRef } from './repo';
@@ -70,6 +71,8 @@ class Studio implements StudioApi {
   private readonly downloads: DownloadQueue;
   private readonly cleanups: CleanupQueue;
   private readonly cacheActions: CacheActions;
+  /** Plans made lately, for the downloads they confirm (one repo-info and one listing per download). */
+  private readonly plans = new PlanMemo();
   private closed = false;
 
   readonly onDidChangeEntry;
@@ -92,6 +95,7 @@ class Studio implements StudioApi {
       maxConnectionsPerFile: options.maxConnectionsPerFile ?? DEFAULT_SETTINGS.maxConnectionsPerFile,
       verifyChecksums: options.verifyChecksums ?? DEFAULT_SETTINGS.verifyChecksums,
       offline: options.offline ?? DEFAULT_SETTINGS.offline,
+      ...(options.network ? { network: options.network } : {}),
     };
     this.lease = new OwnerLease(catalog.file);
     this.downloads = new DownloadQueue({
@@ -131,6 +135,7 @@ class Studio implements StudioApi {
     const hub = new HubClient({
       endpoint: this.settings.endpoint,
       offline: this.settings.offline || options.offline === true,
+      ...(this.settings.network ? { limits: this.settings.network } : {}),
       ...(token ? { token } : {}),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
@@ -140,7 +145,9 @@ class Studio implements StudioApi {
 
   async plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
     const { hub } = await this.hub();
-    return planDownload(hub, this.cache, request, signal, this.options.freeSpace);
+    const plan = await planDownload(hub, this.cache, request, signal, this.options.freeSpace);
+    if (!hub.offline) this.plans.remember(plan);
+    return plan;
   }
 
   async searchHub(kind: RepoKind, query: string, options?: SearchOptions, signal?: AbortSignal): Promise<HubSearchResult[]> {
@@ -211,6 +218,7 @@ class Studio implements StudioApi {
       ...(transfer ? { transfer } : {}),
       withBlobLock: this.blobLocks.run,
       holdFiles: this.holdFiles,
+      plannedListing: (ref, revision) => this.plans.take(ref, revision),
       fromCache: options.offline,
     };
   }

@@ -1,3 +1,4 @@
+import type { NetworkLimits } from './net/limits';
 import type { Catalog, CatalogChange, CatalogEntry, EntryFile } from './catalog';
 import type { CacheScan } from './cache';
 import type { CacheInventory, InventoryOptions } from './cacheInventory';
@@ -28,6 +29,11 @@ export interface StudioSettings {
   readonly verifyChecksums: boolean;
   /** HF_HUB_OFFLINE / mistudio.offline: nothing is fetched; cached revisions still plan and link. Default false. */
   readonly offline: boolean;
+  /**
+   * What one server may cost (core/net/limits.ts): request deadline, largest JSON answer, longest listing, the
+   * transfers' throughput floor. Unset fields keep their defaults, which suit huggingface.co.
+   */
+  readonly network?: Partial<NetworkLimits>;
 }
 
 export interface StudioOptions extends Partial<StudioSettings> {

@@ -19,6 +19,19 @@ export interface MistudioConfig {
   /** Never touch the network; HF_HUB_OFFLINE=1 in VS Code's environment turns it on as well. */
   readonly offline: boolean;
   readonly defaultIncludePatterns: readonly string[];
+  /** `mistudio.network.*`: what one server may cost (core/net/limits.ts), for mirrors that need more. */
+  readonly network: NetworkConfig;
+}
+
+export interface NetworkConfig {
+  /** A metadata request from sending to its last byte. */
+  readonly requestTimeoutSeconds: number;
+  /** The largest metadata answer (repo info, a listing page) read into memory. */
+  readonly maxMetadataMB: number;
+  /** The most files a repo's listing may name. */
+  readonly maxRepoFiles: number;
+  /** The slowest a file transfer may go (averaged over a minute) before it is retried, then fails; 0 turns it off. */
+  readonly minDownloadSpeedKBps: number;
 }
 
 /** VS Code's own `http.*` network settings that apply to Hub traffic. */
@@ -43,6 +56,15 @@ export const DEFAULT_CONFIG: MistudioConfig = {
   resumeOnStartup: false,
   offline: false,
   defaultIncludePatterns: [],
+  network: { requestTimeoutSeconds: 60, maxMetadataMB: 32, maxRepoFiles: 1_000_000, minDownloadSpeedKBps: 1 },
+};
+
+/** The range each `mistudio.network.*` setting accepts. */
+const NETWORK_LIMITS: Readonly<Record<keyof NetworkConfig, { readonly min: number; readonly max: number; readonly integer: boolean }>> = {
+  requestTimeoutSeconds: { min: 5, max: 3600, integer: true },
+  maxMetadataMB: { min: 1, max: 2048, integer: true },
+  maxRepoFiles: { min: 1000, max: 100_000_000, integer: true },
+  minDownloadSpeedKBps: { min: 0, max: 1_000_000, integer: false },
 };
 
 const LIMITS = { min: 1, max: 32 } as const;
@@ -96,6 +118,25 @@ export function parseConfig(read: (key: string) => unknown): Parsed<MistudioConf
     return raw.map((p) => p.trim()).filter((p) => p.length > 0);
   };
 
+  const network = (): NetworkConfig => {
+    const read1 = (key: keyof NetworkConfig): number => {
+      const raw = read(`network.${key}`);
+      const { min, max, integer } = NETWORK_LIMITS[key];
+      if (raw === undefined || raw === null) return DEFAULT_CONFIG.network[key];
+      if (typeof raw !== 'number' || !Number.isFinite(raw) || (integer && !Number.isInteger(raw)) || raw < min || raw > max) {
+        bad(`network.${key}`, `a ${integer ? 'whole ' : ''}number from ${min} to ${max}`);
+        return DEFAULT_CONFIG.network[key];
+      }
+      return raw;
+    };
+    return {
+      requestTimeoutSeconds: read1('requestTimeoutSeconds'),
+      maxMetadataMB: read1('maxMetadataMB'),
+      maxRepoFiles: read1('maxRepoFiles'),
+      minDownloadSpeedKBps: read1('minDownloadSpeedKBps'),
+    };
+  };
+
   const value: MistudioConfig = {
     hubEndpoint: text('hubEndpoint'),
     cacheDir: text('cacheDir'),
@@ -105,6 +146,7 @@ export function parseConfig(read: (key: string) => unknown): Parsed<MistudioConf
     resumeOnStartup: flag('resumeOnStartup'),
     offline: flag('offline'),
     defaultIncludePatterns: patterns(),
+    network: network(),
   };
   return { value, problems };
 }
@@ -131,6 +173,12 @@ export function studioSettingsFor(config: MistudioConfig, env: NodeJS.ProcessEnv
     maxConnectionsPerFile: config.maxConnectionsPerFile,
     verifyChecksums: config.verifyChecksums,
     offline: config.offline || isOfflineEnv(env),
+    network: {
+      requestTimeoutMs: config.network.requestTimeoutSeconds * 1000,
+      maxJsonBytes: config.network.maxMetadataMB * 1_000_000,
+      maxListingFiles: config.network.maxRepoFiles,
+      minBytesPerSecond: Math.round(config.network.minDownloadSpeedKBps * 1000),
+    },
   };
 }
 

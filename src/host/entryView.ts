@@ -1,6 +1,6 @@
 import type { CatalogEntry, EntryFile, EntryStatus } from '../core/catalog';
 import type { MemoryEstimate, ParameterCount } from '../core/metadata';
-import { formatBytes, formatDuration, formatRate, waitingNote, type ProgressSnapshot } from '../core/progress';
+import { formatBytes, formatDuration, formatRate, rateLimitNote, waitingNote, type ProgressSnapshot } from '../core/progress';
 import { entryContextValue, fileContextValue } from './capabilities';
 
 /**
@@ -106,13 +106,15 @@ function statusText(entry: CatalogEntry, progress: ProgressSnapshot | undefined)
     case 'queued':
       return total > 0 ? `queued · ${formatBytes(total)}` : 'queued';
     case 'downloading': {
-      if (total <= 0) return 'preparing…';
+      const rateLimited = rateLimitNote(progress?.rateLimitResumeSeconds);
+      if (total <= 0) return rateLimited ? `preparing… · ${rateLimited}` : 'preparing…';
       const parts = [`${percent(progress?.fraction ?? done / total)}%`];
       if (progress && progress.bytesPerSecond > 0) parts.push(formatRate(progress.bytesPerSecond));
       if (progress?.etaSeconds !== undefined && progress.bytesPerSecond > 0) parts.push(`${formatDuration(progress.etaSeconds)} left`);
       else parts.push(`${formatBytes(done)} of ${formatBytes(total)}`);
       const waiting = waitingNote(progress?.waitingFiles ?? 0);
       if (waiting) parts.push(waiting);
+      if (rateLimited) parts.push(rateLimited);
       return parts.join(' · ');
     }
     case 'paused':

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, formatRate, waitingNote, type ProgressSnapshot } from '../core/progress';
+import { formatBytes, formatDuration, formatRate, rateLimitNote, waitingNote, type ProgressSnapshot } from '../core/progress';
 
 export interface ProgressStep {
   /** Percent points to add to the notification's bar (VS Code sums increments). */
@@ -62,7 +62,8 @@ export class NotificationProgress {
 
 /** "12.3 MB of 1.2 GB · 4.5 MB/s · 1m 20s left". */
 export function progressMessage(snapshot: ProgressSnapshot): string {
-  if (snapshot.bytesTotal <= 0) return 'Preparing…';
+  const rateLimited = rateLimitNote(snapshot.rateLimitResumeSeconds);
+  if (snapshot.bytesTotal <= 0) return rateLimited ? `Preparing… · ${rateLimited}` : 'Preparing…';
   const parts = [`${formatBytes(snapshot.bytesDone)} of ${formatBytes(snapshot.bytesTotal)}`];
   if (snapshot.bytesPerSecond > 0) {
     parts.push(formatRate(snapshot.bytesPerSecond));
@@ -70,5 +71,6 @@ export function progressMessage(snapshot: ProgressSnapshot): string {
   }
   const waiting = waitingNote(snapshot.waitingFiles);
   if (waiting) parts.push(waiting);
+  if (rateLimited) parts.push(rateLimited);
   return parts.join(' · ');
 }

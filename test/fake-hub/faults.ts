@@ -41,6 +41,7 @@ function ruleApplies(rule: FaultRule, reply: ReplyFacts): boolean {
   switch (rule.kind) {
     case 'status':
     case 'not-found':
+    case 'rate-limit':
       return true;
     case 'ignore-range':
       return reply.rangeRequested && carriesContent;
@@ -49,8 +50,13 @@ function ruleApplies(rule: FaultRule, reply: ReplyFacts): boolean {
     case 'drop-after':
     case 'stall':
     case 'truncate':
+    case 'trickle':
       return carriesContent;
   }
+}
+
+function isEarly(rule: FaultRule): boolean {
+  return rule.kind === 'status' || rule.kind === 'not-found' || rule.kind === 'rate-limit';
 }
 
 /** Holds the rules set by tests; the first live rule that matches a request and applies to its reply wins. */
@@ -61,13 +67,13 @@ export class FaultBook {
     this.rules = rules.map((rule) => ({ rule, left: rule.times ?? Number.POSITIVE_INFINITY }));
   }
 
-  /** Faults that decide before the reply is built (status codes, 404s). */
+  /** Faults that decide before the reply is built (status codes, 404s, 429s). */
   takeEarly(request: RequestFacts): FaultRule | undefined {
-    return this.take(request, (rule) => rule.kind === 'status' || rule.kind === 'not-found');
+    return this.take(request, isEarly);
   }
 
   takeForReply(request: RequestFacts, reply: ReplyFacts): FaultRule | undefined {
-    return this.take(request, (rule) => rule.kind !== 'status' && rule.kind !== 'not-found' && ruleApplies(rule, reply));
+    return this.take(request, (rule) => !isEarly(rule) && ruleApplies(rule, reply));
   }
 
   private take(request: RequestFacts, eligible: (rule: FaultRule) => boolean): FaultRule | undefined {

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { applyExpand, invalidExpandKeys, repoInfo, treeEntryJson, whoAmIJson } from './payloads';
+import { applyExpand, invalidExpandKeys, repoInfo, treeEntryJson, whoAmIJson, xetHashOf } from './payloads';
 import { errorReply, headerValue, jsonReply, type Reply } from './send';
-import { resolveRevision, treeEntries, type StoredCommit, type StoredRepo } from './store';
+import { resolveRevision, treeEntries, type StoredCommit, type StoredFile, type StoredRepo } from './store';
 import type { Caller, HubState } from './state';
 
 type Kind = 'model' | 'dataset';
@@ -19,16 +19,35 @@ export async function routeHub(state: HubState, req: IncomingMessage, url: URL):
   const segments = url.pathname.split('/').slice(1);
   if (segments[0] === 'api') {
     if (segments[1] === 'whoami-v2' && segments.length === 2) return whoAmI(caller);
+    if (segments[1] === 'resolve-cache') return resolveCache(state, caller, segments.slice(2), method);
     const kind = apiKind(segments[1]);
     if (!kind) return errorReply(404, 'Not Found');
     if (segments.length === 2) return search(state, caller, kind, url);
+    const renamed = aliasRedirect(state, kind, segments.slice(2), API_KEYWORDS, (id) => `/api/${segments[1]}/${id}`, url);
+    if (renamed) return renamed;
     return repoApi(state, req, caller, kind, segments.slice(2), url, method);
   }
   const [kind, rest] = segments[0] === 'datasets' ? (['dataset', segments.slice(1)] as const) : (['model', segments] as const);
+  const renamed = aliasRedirect(state, kind, rest, FILE_KEYWORDS, (id) => `${kind === 'dataset' ? '/datasets' : ''}/${id}`, url);
+  if (renamed) return renamed;
   const parts = splitRepo(rest, FILE_KEYWORDS);
   if (!parts?.keyword) return errorReply(404, 'Not Found');
   if (method !== 'GET' && method !== 'HEAD') return errorReply(405, 'Method Not Allowed');
   return serveFile(state, caller, kind, parts.id, parts.keyword === 'raw', parts.rest);
+}
+
+/**
+ * A renamed repo or a legacy id ("gpt2" for "openai-community/gpt2"): 307 to the same path under the repo's id now,
+ * with a relative Location, as the Hub answers. Undefined when the URL names no alias.
+ */
+function aliasRedirect(state: HubState, kind: Kind, segments: string[], keywords: Set<string>, prefix: (id: string) => string, url: URL): Reply | undefined {
+  const parts = splitRepo(segments, keywords);
+  if (!parts) return undefined;
+  const canonical = state.canonicalId(kind, parts.id);
+  if (canonical === undefined) return undefined;
+  const tail = parts.keyword ? `/${[parts.keyword, ...parts.rest].join('/')}` : '';
+  const location = `${prefix(canonical.split('/').map(encodeURIComponent).join('/'))}${tail}${url.search}`;
+  return { status: 307, headers: { Location: location, 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(`Temporary Redirect. Redirecting to ${location}`) };
 }
 
 function apiKind(segment: string | undefined): Kind | undefined {
@@ -127,7 +146,7 @@ async function repoApi(state: HubState, req: IncomingMessage, caller: Caller, ki
   const commit = resolveRevision(repo, revision);
   if (!commit) return revisionNotFound(revision);
   const expand = [...url.searchParams.getAll('expand'), ...url.searchParams.getAll('expand[]')];
-  const invalid = invalidExpandKeys(expand);
+  const invalid = invalidExpandKeys(kind, expand);
   if (invalid.length > 0) return errorReply(400, `"expand" contains invalid values: ${invalid.join(', ')}`);
   return jsonReply(200, applyExpand(repoInfo(repo, commit, { blobs: truthy(url.searchParams.get('blobs')) }), expand));
 }
@@ -148,9 +167,9 @@ function decodeCursor(cursor: string | null): number {
 }
 
 /** One page and a `Link: <…>; rel="next"` header when more remain, as the Hub paginates lists. */
-function paginate(state: HubState, url: URL, items: unknown[], pageSize: number): Reply {
+function paginate<T>(state: HubState, url: URL, items: readonly T[], pageSize: number, toJson: (item: T) => unknown = (item) => item): Reply {
   const offset = decodeCursor(url.searchParams.get('cursor'));
-  const page = items.slice(offset, offset + pageSize);
+  const page = items.slice(offset, offset + pageSize).map(toJson);
   const headers: Record<string, string> = {};
   if (offset + pageSize < items.length) {
     const next = new URL(url.toString());
@@ -165,19 +184,21 @@ function tree(state: HubState, repo: StoredRepo, commit: StoredCommit, path: str
   const expand = truthy(url.searchParams.get('expand'));
   const prefix = path.replace(/\/+$/, '');
   const all = treeEntries(commit);
-  const self = all.find((e) => e.path === prefix);
+  const self = prefix === '' ? undefined : all.find((e) => e.path === prefix);
   if (prefix !== '' && !self) return errorReply(404, `Entry not found: ${prefix}`, 'EntryNotFound');
   const entries =
     self?.type === 'file'
       ? [self]
-      : all.filter((e) => {
+      : prefix === '' && recursive
+        ? all
+        : all.filter((e) => {
           if (prefix !== '' && !e.path.startsWith(`${prefix}/`)) return false;
           const relative = prefix === '' ? e.path : e.path.slice(prefix.length + 1);
           return recursive || !relative.includes('/');
         });
   const limit = Number(url.searchParams.get('limit'));
   const pageSize = Number.isInteger(limit) && limit > 0 ? limit : state.treePageSize;
-  return paginate(state, url, entries.map((e) => treeEntryJson(repo, commit, e, expand ? 'tree' : 'none')), pageSize);
+  return paginate(state, url, entries, pageSize, (e) => treeEntryJson(repo, commit, e, expand ? 'tree' : 'none'));
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -218,7 +239,7 @@ function search(state: HubState, caller: Caller, kind: Kind, url: URL): Reply {
   const tags = q.getAll('filter');
   const task = q.get('pipeline_tag');
   const expand = [...q.getAll('expand'), ...q.getAll('expand[]')];
-  const invalid = invalidExpandKeys(expand);
+  const invalid = invalidExpandKeys(kind, expand);
   if (invalid.length > 0) return errorReply(400, `"expand" contains invalid values: ${invalid.join(', ')}`);
   const full = truthy(q.get('full'));
   let items = [...state.repos.values()]
@@ -279,14 +300,15 @@ function serveFile(state: HubState, caller: Caller, kind: Kind, id: string, raw:
   if ('missing' in split) return revisionNotFound(split.missing);
   const file = split.commit.files.get(split.path);
   if (!file) return errorReply(404, 'Entry not found', 'EntryNotFound', { 'X-Repo-Commit': split.commit.sha });
-  const common = { 'X-Repo-Commit': split.commit.sha, 'Accept-Ranges': 'bytes', 'Access-Control-Expose-Headers': 'X-Repo-Commit,X-Linked-Etag,X-Linked-Size,ETag,Content-Range' };
-  if (!file.lfs || raw) {
-    const body = raw && file.pointer ? file.pointer : file.content;
+  const common = { 'X-Repo-Commit': split.commit.sha, 'Accept-Ranges': 'bytes', 'Access-Control-Expose-Headers': 'X-Repo-Commit,X-Linked-Etag,X-Linked-Size,ETag,Content-Range,X-Xet-Hash' };
+  if (raw) return fileBody(common, file, file.pointer ?? file.content);
+  if (!file.lfs) {
+    // Regular git files: 307 to a relative /api/resolve-cache/… URL on the same host, as the Hub answers today.
+    const location = `/api/resolve-cache/${kind}s/${repo.id}/${split.commit.sha}/${file.path.split('/').map(encodeURIComponent).join('/')}?etag=${encodeURIComponent(`"${file.oid}"`)}`;
     return {
-      status: 200,
-      headers: { ...common, 'Content-Type': contentType(file.path), ETag: `"${file.oid}"`, 'Content-Disposition': contentDisposition(file.path) },
-      body,
-      rangeable: true,
+      status: 307,
+      headers: { ...common, Location: location, ETag: `"${file.oid}"`, 'X-Linked-Size': String(file.content.length), 'Content-Type': 'text/plain; charset=utf-8' },
+      body: Buffer.from(`Temporary Redirect. Redirecting to ${location}`),
     };
   }
   // LFS: the hub redirects to the CDN (another origin) with a signed URL and describes the target in X-Linked-* headers.
@@ -306,7 +328,39 @@ function serveFile(state: HubState, caller: Caller, kind: Kind, id: string, raw:
       ETag: `W/"${body.length.toString(16)}-${file.oid.slice(0, 27)}"`,
       'X-Linked-Etag': `"${file.sha256}"`,
       'X-Linked-Size': String(file.content.length),
+      'X-Xet-Hash': xetHashOf(file),
     },
     body,
   };
+}
+
+function fileBody(common: Record<string, string>, file: StoredFile, body: Buffer): Reply {
+  return {
+    status: 200,
+    headers: { ...common, 'Content-Type': contentType(file.path), ETag: `"${file.oid}"`, 'Content-Disposition': contentDisposition(file.path) },
+    body,
+    rangeable: true,
+  };
+}
+
+/**
+ * Where regular git files are served from: /api/resolve-cache/{models|datasets}/{repo id}/{commit}/{path}. Access
+ * as for resolve (private and gated repos need the token, which a client keeps on this same-origin redirect).
+ */
+function resolveCache(state: HubState, caller: Caller, segments: string[], method: string): Reply {
+  if (method !== 'GET' && method !== 'HEAD') return errorReply(405, 'Method Not Allowed');
+  const kind = apiKind(segments[0]);
+  if (!kind) return errorReply(404, 'Not Found');
+  const rest = segments.slice(1);
+  // "org/name/<commit>/…" or legacy "name/<commit>/…": the commit is the first 40-hex segment after the id.
+  const at = /^[0-9a-f]{40}$/.test(rest[2] ?? '') ? 2 : /^[0-9a-f]{40}$/.test(rest[1] ?? '') ? 1 : -1;
+  if (at < 0) return errorReply(404, 'Not Found');
+  const found = findRepo(state, caller, kind, rest.slice(0, at).map(decode).join('/'));
+  if (isReply(found)) return found;
+  const gated = gateCheck(state, caller, found);
+  if (gated) return gated;
+  const commit = resolveRevision(found, rest[at]!);
+  const file = commit?.files.get(rest.slice(at + 1).map(decode).join('/'));
+  if (!commit || !file) return errorReply(404, 'Entry not found', 'EntryNotFound');
+  return fileBody({ 'X-Repo-Commit': commit.sha, 'Accept-Ranges': 'bytes' }, file, file.content);
 }

@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { routeCdn } from './cdn';
 import { FaultBook, pathMatches, type RequestFacts } from './faults';
 import { routeHub } from './hub';
-import { errorReply, faultReply, send, type Reply } from './send';
+import { errorReply, faultReply, rateLimitedReply, rateLimitHeaders, send, type Reply } from './send';
 import { HubState } from './state';
 import { resolveRevision } from './store';
 import type { FakeHub, FakeHubOptions, RequestRecord } from './types';
 
-export type { FakeCommit, FakeFile, FakeHub, FakeHubOptions, FakeRepo, FaultRule, RequestRecord } from './types';
+export type { FakeCommit, FakeFile, FakeHub, FakeHubOptions, FakeRateLimit, FakeRepo, FaultRule, RequestRecord } from './types';
 
 function decodedPath(rawPath: string): string {
   try {
@@ -55,11 +55,19 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       const ctx = { req, res, record, facts, faults, bytesPerSecond: server === 'cdn' ? options.cdnBytesPerSecondPerConnection : undefined };
       void (async () => {
         const early = faults.takeEarly(facts);
+        // The Hub's per-resource windows: /api/… is "api", file URLs (resolve, resolve-cache) are "resolvers".
+        const resource = facts.path.startsWith('/api/') && !facts.path.startsWith('/api/resolve-cache/') ? 'api' : 'resolvers';
+        const window = server === 'hub' && !early ? state.takeRequest(resource) : undefined;
+        const windowSeconds = window ? Math.round(window.limit.windowMs / 1000) : 0;
         let reply: Reply;
         try {
-          reply = early ? faultReply(early, server) : server === 'hub' ? await routeHub(state, req, url) : routeCdn(state, req, url);
+          if (window?.limited) reply = rateLimitedReply(resource, window.resetSeconds, window.limit.requests, windowSeconds);
+          else reply = early ? faultReply(early, server) : server === 'hub' ? await routeHub(state, req, url) : routeCdn(state, req, url);
         } catch (err) {
           reply = errorReply(500, `fake hub internal error: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (window && !window.limited) {
+          reply = { ...reply, headers: { ...reply.headers, ...rateLimitHeaders(resource, window.remaining, window.resetSeconds, window.limit.requests, windowSeconds) } };
         }
         // Drain any request body we did not read, so keep-alive connections stay usable.
         req.resume();
@@ -89,6 +97,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     },
     addRepo: (repo) => state.addRepo(repo),
     setFaults: (rules) => faults.set(rules),
+    setRateLimits: (limits) => state.setRateLimits(limits),
     commitSha(kind, repoId, revision) {
       const repo = state.repo(kind, repoId);
       const commit = repo && resolveRevision(repo, revision);

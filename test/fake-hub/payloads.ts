@@ -1,17 +1,35 @@
+import { createHash } from 'node:crypto';
 import { cardDataOf, lastCommitTouching, lastModifiedOf, type StoredCommit, type StoredRepo, type TreeEntry } from './store';
 
-/** Keys the Hub accepts in `expand` (it rejects others with 400); a superset of what the clients ask for. */
-const EXPANDABLE = new Set([
-  'author', 'baseModels', 'cardData', 'childrenModelCount', 'citation', 'config', 'createdAt', 'datasetsServerInfo',
-  'description', 'disabled', 'downloads', 'downloadsAllTime', 'gated', 'gguf', 'gitalyUid', 'inference',
-  'inferenceProviderMapping', 'lastModified', 'library_name', 'likes', 'mask_token', 'model-index', 'paperswithcode_id',
-  'pipeline_tag', 'private', 'resourceGroup', 'safetensors', 'sha', 'siblings', 'spaces', 'tags', 'transformersInfo',
-  'trendingScore', 'usedStorage', 'widgetData', 'xetEnabled',
-]);
+/**
+ * Keys the Hub accepts in `expand`, per repo type (it rejects others with 400): models have `evalResults` and
+ * `pipeline_tag`, datasets `mainSize` and no `pipeline_tag`.
+ */
+const EXPANDABLE: Readonly<Record<'model' | 'dataset', ReadonlySet<string>>> = {
+  model: new Set([
+    'author', 'baseModels', 'cardData', 'childrenModelCount', 'config', 'createdAt', 'disabled', 'downloads', 'downloadsAllTime',
+    'evalResults', 'gated', 'gguf', 'gitalyUid', 'inference', 'inferenceProviderMapping', 'lastModified', 'library_name', 'likes',
+    'mask_token', 'model-index', 'pipeline_tag', 'private', 'resourceGroup', 'safetensors', 'sha', 'siblings', 'spaces', 'tags',
+    'transformersInfo', 'trendingScore', 'usedStorage', 'widgetData', 'xetEnabled',
+  ]),
+  dataset: new Set([
+    'author', 'cardData', 'citation', 'createdAt', 'datasetsServerInfo', 'description', 'disabled', 'downloads', 'downloadsAllTime',
+    'gated', 'gitalyUid', 'lastModified', 'likes', 'mainSize', 'paperswithcode_id', 'private', 'resourceGroup', 'sha', 'siblings',
+    'tags', 'trendingScore', 'usedStorage', 'xetEnabled',
+  ]),
+};
 
-export function invalidExpandKeys(keys: readonly string[]): string[] {
-  return keys.filter((k) => !EXPANDABLE.has(k));
+export function invalidExpandKeys(kind: 'model' | 'dataset', keys: readonly string[]): string[] {
+  return keys.filter((k) => !EXPANDABLE[kind].has(k));
 }
+
+/** What a Xet-backed file's hash is here: derived from its sha256, so every run serves the same one. */
+export function xetHashOf(file: { readonly sha256: string }): string {
+  return createHash('sha256').update(`xet:${file.sha256}`).digest('hex');
+}
+
+/** How the Hub shows a gated repo's Xet hashes in its tree to everyone: redacted. */
+export const REDACTED_XET_HASH = '*'.repeat(64);
 
 function modelConfig(commit: StoredCommit): Record<string, unknown> | undefined {
   const file = commit.files.get('config.json');
@@ -62,7 +80,7 @@ export function repoInfo(repo: StoredRepo, commit: StoredCommit, opts: { blobs: 
     usedStorage: [...commit.files.values()].reduce((sum, f) => sum + f.content.length, 0),
     trendingScore: 0,
   };
-  if (repo.kind === 'dataset') return { ...common, description: '', citation: '', paperswithcode_id: null };
+  if (repo.kind === 'dataset') return { ...common, description: '', citation: '', paperswithcode_id: null, mainSize: common.usedStorage };
   const config = modelConfig(commit);
   return {
     ...common,
@@ -71,6 +89,7 @@ export function repoInfo(repo: StoredRepo, commit: StoredCommit, opts: { blobs: 
     ...(config ? { config, library_name: 'transformers' } : {}),
     spaces: [],
     widgetData: [],
+    evalResults: [],
   };
 }
 
@@ -85,7 +104,11 @@ export function applyExpand(full: Record<string, unknown>, expand: readonly stri
 export function treeEntryJson(repo: StoredRepo, commit: StoredCommit, entry: TreeEntry, expand: 'none' | 'tree' | 'paths-info'): Record<string, unknown> {
   const base: Record<string, unknown> = { type: entry.type, oid: entry.oid, size: entry.size, path: entry.path };
   const f = entry.file;
-  if (f?.lfs) base['lfs'] = { oid: f.sha256, size: f.content.length, pointerSize: f.pointer!.length };
+  if (f?.lfs) {
+    base['lfs'] = { oid: f.sha256, size: f.content.length, pointerSize: f.pointer!.length };
+    // LFS files are Xet-backed on today's Hub; a gated repo's tree shows the hash redacted.
+    base['xetHash'] = repo.gated ? REDACTED_XET_HASH : xetHashOf(f);
+  }
   if (expand === 'none') return base;
   const last = lastCommitTouching(repo, commit, entry.path);
   base['lastCommit'] = { id: last.sha, title: last.title, date: last.date };

@@ -45,7 +45,19 @@ export function headerSafe(value: string): string {
 }
 
 /** The reply an early fault ('status' / 'not-found') stands for. */
+/** The Hub's rate-limit headers: `RateLimit: "api";r=<left>;t=<seconds to reset>` and its policy. */
+export function rateLimitHeaders(resource: string, remaining: number, resetSeconds: number, limit: number, windowSeconds: number): Record<string, string> {
+  return { RateLimit: `"${resource}";r=${remaining};t=${resetSeconds}`, 'RateLimit-Policy': `"fixed window";"${resource}";q=${limit};w=${windowSeconds}` };
+}
+
+/** A 429 as the Hub words it. */
+export function rateLimitedReply(resource: string, resetSeconds: number, limit: number, windowSeconds: number): Reply {
+  const message = `You have been rate-limited; you can retry this action in about ${resetSeconds} seconds.`;
+  return errorReply(429, message, undefined, rateLimitHeaders(resource, 0, resetSeconds, limit, windowSeconds));
+}
+
 export function faultReply(rule: FaultRule, server: 'hub' | 'cdn'): Reply {
+  if (rule.kind === 'rate-limit') return rateLimitedReply(rule.resource ?? 'api', rule.resetSeconds, rule.limit ?? 500, rule.windowSeconds ?? 300);
   if (rule.kind === 'not-found') {
     return server === 'hub'
       ? errorReply(404, 'Entry not found', 'EntryNotFound')
@@ -127,12 +139,14 @@ export async function send(ctx: SendContext, reply: Reply): Promise<void> {
   await streamBody(ctx, body.subarray(0, sendLength), {
     dropAfter: fault?.kind === 'drop-after' ? fault.bytes : undefined,
     stall: fault?.kind === 'stall' ? { at: fault.afterBytes, ms: fault.ms } : undefined,
+    trickle: fault?.kind === 'trickle' ? { bytes: Math.max(1, fault.bytes), everyMs: fault.everyMs } : undefined,
   });
 }
 
 interface StreamPlan {
   readonly dropAfter: number | undefined;
   readonly stall: { readonly at: number; readonly ms: number } | undefined;
+  readonly trickle?: { readonly bytes: number; readonly everyMs: number } | undefined;
 }
 
 async function streamBody(ctx: SendContext, body: Buffer, plan: StreamPlan): Promise<void> {
@@ -143,7 +157,7 @@ async function streamBody(ctx: SendContext, body: Buffer, plan: StreamPlan): Pro
   };
   res.once('close', onClose);
   const bps = ctx.bytesPerSecond;
-  const chunkSize = bps ? Math.max(1024, Math.min(64 * 1024, Math.floor(bps / 20))) : 64 * 1024;
+  const chunkSize = plan.trickle ? plan.trickle.bytes : bps ? Math.max(1024, Math.min(64 * 1024, Math.floor(bps / 20))) : 64 * 1024;
   const started = Date.now();
   let pos = 0;
   let stalled = false;
@@ -165,6 +179,7 @@ async function streamBody(ctx: SendContext, body: Buffer, plan: StreamPlan): Pro
         stalled = true;
         await sleepUnlessClosed(res, plan.stall.ms, () => closed);
       }
+      if (plan.trickle && pos < body.length) await sleepUnlessClosed(res, plan.trickle.everyMs, () => closed);
       if (bps) {
         const due = started + (pos / bps) * 1000;
         const wait = due - Date.now();

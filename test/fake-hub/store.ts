@@ -128,8 +128,18 @@ export function lastCommitTouching(repo: StoredRepo, commit: StoredCommit, path:
   return last;
 }
 
-/** All files and directories of a commit, sorted by path (directories derived from file paths). */
-export function treeEntries(commit: StoredCommit): TreeEntry[] {
+const treeEntriesCache = new WeakMap<StoredCommit, readonly TreeEntry[]>();
+
+/** All files and directories of a commit, sorted by path (directories derived from file paths); built once per commit. */
+export function treeEntries(commit: StoredCommit): readonly TreeEntry[] {
+  const cached = treeEntriesCache.get(commit);
+  if (cached) return cached;
+  const built = buildTreeEntries(commit);
+  treeEntriesCache.set(commit, built);
+  return built;
+}
+
+function buildTreeEntries(commit: StoredCommit): TreeEntry[] {
   const entries = new Map<string, TreeEntry>();
   for (const file of commit.files.values()) {
     entries.set(file.path, { type: 'file', path: file.path, oid: file.oid, size: file.content.length, file });

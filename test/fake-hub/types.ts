@@ -23,6 +23,12 @@ export interface FakeRepo {
   commits: FakeCommit[];
   gated?: false | 'auto' | 'manual';
   private?: boolean;
+  /**
+   * Other names that lead here, as on the Hub: a repo's names before a rename, and legacy canonical ids ("gpt2" for
+   * "openai-community/gpt2"). Every API and file URL under such a name answers 307 to the same path under `id`, with
+   * a relative Location.
+   */
+  aliases?: string[];
   info?: {
     downloads?: number;
     likes?: number;
@@ -45,13 +51,26 @@ export type FaultRule = {
   | { kind: 'corrupt'; atByte?: number }
   | { kind: 'ignore-range' }
   | { kind: 'not-found' }
+  /** A 429 as the Hub sends it: `RateLimit: "<resource>";r=0;t=<resetSeconds>` and its RateLimit-Policy. */
+  | { kind: 'rate-limit'; resetSeconds: number; resource?: 'api' | 'resolvers'; limit?: number; windowSeconds?: number }
+  /** Slow-loris: the body goes out `bytes` at a time, one piece every `everyMs`. */
+  | { kind: 'trickle'; bytes: number; everyMs: number }
 );
+
+/** A fixed-window rate limit as the Hub applies it per resource ("api": /api/…, "resolvers": file URLs). */
+export interface FakeRateLimit {
+  /** Requests allowed per window. */
+  readonly requests: number;
+  readonly windowMs: number;
+}
 
 export interface FakeHubOptions {
   repos?: FakeRepo[];
   /** Bearer tokens the hub accepts (they must start with "hf_" for @huggingface/hub to send them). */
   tokens?: Record<string, { user: string; canAccessGated?: boolean }>;
   treePageSize?: number;
+  /** Rate limits per resource; every hub answer then carries RateLimit / RateLimit-Policy, and 429 past the quota. */
+  rateLimits?: { api?: FakeRateLimit; resolvers?: FakeRateLimit };
   cdnBytesPerSecondPerConnection?: number;
   host?: string;
   port?: number;
@@ -74,6 +93,7 @@ export interface FakeHub {
   bytesSent(filter?: { path?: string; server?: 'hub' | 'cdn' }): number;
   addRepo(repo: FakeRepo): void;
   setFaults(rules: FaultRule[]): void;
+  setRateLimits(limits: { api?: FakeRateLimit; resolvers?: FakeRateLimit }): void;
   commitSha(kind: 'model' | 'dataset', repoId: string, revision: string): string;
   resetStats(): void;
   close(): Promise<void>;

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProgressTracker, formatBytes, formatDuration, formatRate, type ProgressSnapshot } from '../../src/core/progress';
+import { ProgressTracker, formatBytes, formatDuration, formatRate, rateLimitNote, type ProgressSnapshot } from '../../src/core/progress';
+import { progressLine } from '../../src/core/cli/output';
+import { progressMessage } from '../../src/host/notificationProgress';
 
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1_000;
@@ -155,5 +157,51 @@ describe('formatting', () => {
     expect(formatDuration(3 * 86_400 + 4 * 3_600 + 59)).toBe('3d 4h');
     expect(formatDuration(undefined)).toBe('—');
     expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('—');
+  });
+});
+
+describe('a rate limit in the progress', () => {
+  it('counts down to the reset while requests wait, ticking once a second, and is gone when they resume', () => {
+    vi.useFakeTimers();
+    const clock = fakeClock();
+    const tracker = new ProgressTracker({ totalBytes: 0, now: clock.now, emitIntervalMs: 0 });
+    const seen: Array<number | undefined> = [];
+    tracker.onUpdate((s) => seen.push(s.rateLimitResumeSeconds));
+    const end = tracker.beginRateLimitWait(48_000);
+    expect(tracker.snapshot().rateLimitResumeSeconds).toBe(48);
+    clock.advance(1_000);
+    vi.advanceTimersByTime(1_000);
+    clock.advance(1_000);
+    vi.advanceTimersByTime(1_000);
+    expect(seen).toEqual([48, 47, 46]);
+    // A second request waiting longer: the later reset is what is shown.
+    const later = tracker.beginRateLimitWait(60_000);
+    expect(tracker.snapshot().rateLimitResumeSeconds).toBe(60);
+    later();
+    end();
+    expect(tracker.snapshot().rateLimitResumeSeconds).toBeUndefined();
+    seen.length = 0;
+    vi.advanceTimersByTime(5_000);
+    expect(seen).toEqual([]);
+    tracker.dispose();
+  });
+
+  it('start() sets the total once the plan is known, keeping the wait', () => {
+    const clock = fakeClock();
+    const tracker = new ProgressTracker({ totalBytes: 0, now: clock.now });
+    const end = tracker.beginRateLimitWait(5_000);
+    tracker.start(1000, 400);
+    expect(tracker.snapshot()).toMatchObject({ bytesTotal: 1000, bytesDone: 400, bytesPerSecond: 0, rateLimitResumeSeconds: 5 });
+    end();
+    tracker.dispose();
+  });
+
+  it('is said the same way in the notification, the CLI progress line and the note', () => {
+    const snapshot: ProgressSnapshot = { bytesDone: 0, bytesTotal: 1000, fraction: 0, bytesPerSecond: 0, etaSeconds: undefined, waitingFiles: 0, rateLimitResumeSeconds: 48 };
+    expect(rateLimitNote(48)).toBe('rate limited by the Hub, resuming in 48 s');
+    expect(rateLimitNote(undefined)).toBeUndefined();
+    expect(progressMessage(snapshot)).toBe('0 B of 1.0 kB · rate limited by the Hub, resuming in 48 s');
+    expect(progressMessage({ ...snapshot, bytesTotal: 0 })).toBe('Preparing… · rate limited by the Hub, resuming in 48 s');
+    expect(progressLine('org/x', snapshot)).toMatch(/ · rate limited by the Hub, resuming in 48 s$/);
   });
 });

@@ -103,6 +103,9 @@ const nodeIo: AtomicWriteIo = {
   unlink: (file) => fs.unlink(file),
 };
 
+/** What an atomic write writes: text (UTF-8), bytes, or text in chunks (a large listing, never one string). */
+export type AtomicWriteData = string | Uint8Array | Iterable<string>;
+
 export interface AtomicWriteOptions {
   /** The temp file, on the same file system as `dest` (a rename cannot cross them). */
   readonly tempPath: string;
@@ -116,14 +119,17 @@ export interface AtomicWriteOptions {
  * temp file, fsync it, rename it over `dest`, fsync the folder so the rename itself is durable. The one atomic write
  * of core: cache records, refs, tree listings and the catalog's image all go through it.
  */
-export async function replaceFileAtomically(dest: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+export async function replaceFileAtomically(dest: string, data: AtomicWriteData, options: AtomicWriteOptions): Promise<void> {
   const io = options.io ?? nodeIo;
   const failure = options.failure ?? `Cannot write ${dest}`;
   const temp = options.tempPath;
   try {
     const handle = await openExclusive(io, temp);
     try {
-      await handle.writeFile(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      if (typeof data === 'string') await handle.writeFile(Buffer.from(data, 'utf8'));
+      else if (data instanceof Uint8Array) await handle.writeFile(data);
+      // Chunks in order: each writeFile continues where the previous one ended.
+      else for (const chunk of data) await handle.writeFile(Buffer.from(chunk, 'utf8'));
       await handle.sync();
     } finally {
       await handle.close();
@@ -141,7 +147,7 @@ export async function replaceFileAtomically(dest: string, data: string | Uint8Ar
 }
 
 /** Writes `data` over `dest` atomically through a fresh temp file in `tempDir` (see replaceFileAtomically). */
-export async function writeFileAtomic(dest: string, data: string | Uint8Array, tempDir: string): Promise<void> {
+export async function writeFileAtomic(dest: string, data: AtomicWriteData, tempDir: string): Promise<void> {
   await replaceFileAtomically(dest, data, { tempPath: tempPathIn(tempDir) });
 }
 

@@ -52,22 +52,47 @@ export async function readTreeCache(cache: HfCache, ref: CacheRepoRef, commit: s
  * its order, non-ASCII escaped (ensure_ascii), no trailing newline — so either tool may find the other's file as its own.
  */
 export function serializeTreeCache(listing: TreeListing): string {
-  const files: Record<string, Record<string, string | number>> = {};
-  for (const filePath of [...listing.keys()].sort(byCodePoint)) {
+  return [...treeCacheChunks(listing)].join('');
+}
+
+/** Entries per chunk of treeCacheChunks. */
+const ENTRIES_PER_CHUNK = 1000;
+
+/**
+ * serializeTreeCache's text in chunks of a thousand entries, so a 100k-file listing is written without ever being one
+ * string (nor one object) in memory. Each entry is what JSON.stringify(…, null, 1) makes of it at its depth.
+ */
+export function* treeCacheChunks(listing: TreeListing): Generator<string> {
+  const paths = [...listing.keys()].sort(byCodePoint);
+  if (paths.length === 0) {
+    yield `{\n "format_version": ${TREE_FORMAT_VERSION},\n "files": {}\n}`;
+    return;
+  }
+  let chunk = `{\n "format_version": ${TREE_FORMAT_VERSION},\n "files": {`;
+  for (let i = 0; i < paths.length; i++) {
+    const filePath = paths[i] as string;
     const entry = listing.get(filePath) as TreeEntry;
-    files[filePath] = {
+    const fields = {
       size: entry.size,
       blob_id: entry.blobId,
       ...(entry.lfs ? { lfs_sha256: entry.lfs.sha256, lfs_size: entry.lfs.size } : {}),
       ...(entry.xetHash !== undefined ? { xet_hash: entry.xetHash } : {}),
     };
+    chunk += `${i > 0 ? ',' : ''}\n  ${JSON.stringify(filePath)}: ${JSON.stringify(fields, null, 1).replaceAll('\n', '\n  ')}`;
+    if ((i + 1) % ENTRIES_PER_CHUNK === 0) {
+      yield asciiOnly(chunk);
+      chunk = '';
+    }
   }
-  // JSON.stringify escapes what JSON requires; Python escapes every code unit outside printable ASCII as \uXXXX
-  // (non-BMP characters as their surrogate pair), which this completes.
-  return JSON.stringify({ format_version: TREE_FORMAT_VERSION, files }, null, 1).replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  yield asciiOnly(`${chunk}\n }\n}`);
+}
+
+/**
+ * JSON.stringify escapes what JSON requires; Python escapes every code unit outside printable ASCII as \uXXXX
+ * (non-BMP characters as their surrogate pair), which this completes.
+ */
+function asciiOnly(text: string): string {
+  return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -78,11 +103,10 @@ export function serializeTreeCache(listing: TreeListing): string {
 export async function ensureTreeCache(cache: HfCache, ref: CacheRepoRef, commit: string, listing: TreeListing): Promise<boolean> {
   if ((await readTreeCache(cache, ref, commit)) !== undefined) return false;
   const file = treeCachePath(cache, ref, commit);
-  const data = serializeTreeCache(listing);
   for (let attempt = 0; ; attempt++) {
     await cache.ensureRepoSubfolder(ref, LAYOUT.trees);
     try {
-      await writeFileAtomic(file, data, cache.repoDir(ref));
+      await writeFileAtomic(file, treeCacheChunks(listing), cache.repoDir(ref));
       return true;
     } catch (err) {
       // A delete removed trees/ (or the repo folder) between our mkdir and our rename: make them again, once.

@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../catalog';
-import { formatBytes, formatDuration, formatRate, waitingNote, type ProgressSnapshot } from '../progress';
+import { formatBytes, formatDuration, formatRate, rateLimitNote, waitingNote, type ProgressSnapshot } from '../progress';
 
 /** What `list --json` prints per entry: a stable, documented shape for scripts. */
 export interface EntryJson {
@@ -47,6 +47,6 @@ export function progressLine(label: string, p: ProgressSnapshot, width = 24): st
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
   const pct = `${Math.floor(p.fraction * 100)}%`.padStart(4);
   const eta = p.etaSeconds === undefined ? '' : ` · ${formatDuration(p.etaSeconds)} left`;
-  const waiting = waitingNote(p.waitingFiles);
-  return `${label} ${bar} ${pct} ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} · ${formatRate(p.bytesPerSecond)}${eta}${waiting ? ` · ${waiting}` : ''}`;
+  const notes = [waitingNote(p.waitingFiles), rateLimitNote(p.rateLimitResumeSeconds)].filter((n) => n !== undefined).map((n) => ` · ${n}`);
+  return `${label} ${bar} ${pct} ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} · ${formatRate(p.bytesPerSecond)}${eta}${notes.join('')}`;
 }

@@ -4,10 +4,11 @@ import { resolveCacheRoot, resolveXetCacheRoot } from '../cache';
 import { echo } from '../echo';
 import { describeError, isMistudioError, MistudioError } from '../errors';
 import { isOfflineEnv, resolveEndpoint, resolveToken } from '../hub';
-import { formatBytes } from '../progress';
+import { formatBytes, rateLimitNote } from '../progress';
 import { validateRepoId, validateRevision } from '../repo';
 import { openStudio } from '../studio';
-import type { RevisionHolder, StudioApi, StudioOptions } from '../studioTypes';
+import type { CatalogEntry } from '../catalog';
+import type { DownloadRequest, RevisionHolder, StudioApi, StudioOptions } from '../studioTypes';
 import { parseCommand, USAGE, type CommonOptions, type ParsedCommand } from './args';
 import { add, cacheLs, cachePrune, cacheRm, cacheVerify } from './cacheCommands';
 import { EXIT, type CliIo } from './io';
@@ -114,19 +115,20 @@ async function download(studio: StudioApi, cmd: Extract<ParsedCommand, { command
     include: cmd.include,
     exclude: cmd.exclude,
   };
-  const plan = await studio.plan(request);
-  const label = `${plan.ref.repoId}@${plan.revision}`;
-  io.stderr.write(
-    `${label} (${plan.commit.slice(0, 12)}): ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.totalBytes)}` +
-      (plan.bytesToDownload < plan.totalBytes ? ` (${formatBytes(plan.bytesToDownload)} to download)` : '') +
-      '\n',
-  );
-  const entry = await studio.enqueue(plan);
+  const { entry, label, repoId } = await planAndEnqueue(studio, request, io);
   const tty = io.stderr.isTTY === true;
   let lastWidth = 0;
+  let rateLimitShown = false;
   const progress = studio.onDidProgress(({ entryId, progress: p }) => {
-    if (!tty || entryId !== entry.id) return;
-    const line = progressLine(plan.ref.repoId, p).slice(0, Math.max(20, (io.stderr.columns ?? 100) - 1));
+    if (entryId !== entry.id) return;
+    if (!tty) {
+      // Without a progress line, a rate limit's wait is said once as it starts: a long silence is not a hang.
+      const note = rateLimitNote(p.rateLimitResumeSeconds);
+      if (note !== undefined && !rateLimitShown) io.stderr.write(`mistudio: ${note}\n`);
+      rateLimitShown = note !== undefined;
+      return;
+    }
+    const line = progressLine(repoId, p).slice(0, Math.max(20, (io.stderr.columns ?? 100) - 1));
     io.stderr.write(`\r${line}${' '.repeat(Math.max(0, lastWidth - line.length))}`);
     lastWidth = line.length;
   });
@@ -154,6 +156,21 @@ async function download(studio: StudioApi, cmd: Extract<ParsedCommand, { command
     progress.dispose();
     disposeInterrupt?.();
   }
+}
+
+/**
+ * Plans (printing what the download will do) and queues the download of that plan. Its own function so the plan — a
+ * whole listing, 100k files for a large dataset — is not held while the download runs.
+ */
+async function planAndEnqueue(studio: StudioApi, request: DownloadRequest, io: CliIo): Promise<{ entry: CatalogEntry; label: string; repoId: string }> {
+  const plan = await studio.plan(request);
+  const label = `${plan.ref.repoId}@${plan.revision}`;
+  io.stderr.write(
+    `${label} (${plan.commit.slice(0, 12)}): ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.totalBytes)}` +
+      (plan.bytesToDownload < plan.totalBytes ? ` (${formatBytes(plan.bytesToDownload)} to download)` : '') +
+      '\n',
+  );
+  return { entry: await studio.enqueue(plan), label, repoId: plan.ref.repoId };
 }
 
 function list(studio: StudioApi, cmd: Extract<ParsedCommand, { command: 'list' }>, io: CliIo): number {

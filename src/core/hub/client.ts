@@ -1,164 +1,133 @@
-import { datasetInfo, listDatasets, listFiles, listModels, modelInfo, parseSafetensorsMetadata } from '@huggingface/hub';
 import { echo } from '../echo';
 import { MistudioError, throwIfAborted } from '../errors';
-import type { ModelMetadata, RepoMetadata } from '../metadata';
+import type { RepoMetadata } from '../metadata';
+import { BodyTooLargeError, readBodyCapped, readBodyPrefix } from '../net/boundedBody';
+import { resolveNetworkLimits } from '../net/limits';
+import { resolveRetryPolicy, type ServerWaitListener } from '../net/retry';
 import { validateRepoId, validateRevision, type RepoKind, type RepoRef } from '../repo';
 import { resolveEndpoint } from './endpoint';
-import { failureOf, toMistudioError, transportError, withAttempts, type CallContext, type FailedResponse } from './hubErrors';
-import { configFacts, memoryEstimate, parameterCount, pickSafetensorsPath } from './modelMetadata';
+import type { CallContext } from './hubErrors';
+import { hubGet, offlineError, readJson, type HubCall, type HubHttpConfig } from './hubRequest';
+import { MAX_CONFIG_BYTES, preferLocal, readModelFacts, type FileSource } from './modelFacts';
+import { readPages } from './pages';
 import { validateRepoFilePath } from './repoPath';
 import { baseMetadata, datasetMetadata } from './repoMetadata';
-import { delay } from '../delay';
-import { httpError } from '../net/httpErrors';
-import { isRetryableNetworkFailure, networkFailureOf } from '../net/networkErrors';
-import { isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from '../net/retry';
-import { serverWaitMs } from '../net/serverWait';
-import type { Gating, HubClientOptions, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
+import type { Gating, HubClientOptions, ListedFile, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+export { offlineError } from './hubRequest';
+
 const DEFAULT_SEARCH_LIMIT = 50;
-const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 const COMMIT_SHA = /^[0-9a-f]{40}$/;
-
-/** One Hub call: the caller's signal, and the last error response its requests saw (HubApiError drops headers). */
-interface CallScope {
-  readonly signal: AbortSignal | undefined;
-  readonly ctx: CallContext;
-  lastFailure?: FailedResponse;
-  /** Some request of this call got an answer: from then on an unreachable host is a drop-out, worth retrying. */
-  answered: boolean;
-}
+const SHA256 = /^[0-9a-f]{64}$/;
+/** What repo info asks the Hub to expand, per repo type: datasets have no pipeline_tag (the Hub refuses it). */
+const INFO_EXPAND: Readonly<Record<RepoKind, readonly string[]>> = {
+  model: ['pipeline_tag', 'private', 'gated', 'downloads', 'likes', 'lastModified', 'sha', 'cardData', 'tags'],
+  dataset: ['private', 'gated', 'downloads', 'likes', 'lastModified', 'sha', 'cardData', 'tags'],
+};
+const SEARCH_EXPAND: Readonly<Record<RepoKind, readonly string[]>> = {
+  model: ['pipeline_tag', 'private', 'gated', 'downloads', 'likes', 'lastModified'],
+  dataset: ['private', 'gated', 'downloads', 'likes', 'lastModified'],
+};
 
 /**
  * Metadata access to the Hugging Face Hub (or a mirror): repo info, file listings, search, identity and the
- * metadata shown in the catalog. Bytes are not fetched here (the transfer engine does that from fileUrl()).
- * Every failure is a MistudioError; a cancel is MistudioError('Cancelled').
+ * metadata shown in the catalog. Bytes of whole files are not fetched here (the transfer engine does that from
+ * fileUrl()). Every request is bounded (hub/hubRequest.ts: deadline, byte caps, the token only where it belongs,
+ * retries); every failure is a MistudioError; a cancel is MistudioError('Cancelled').
  */
 export class HubClient {
   readonly endpoint: string;
-  private readonly origin: string;
-  private readonly token: string | undefined;
-  private readonly baseFetch: typeof fetch;
-  private readonly userAgent: string | undefined;
-  private readonly timeoutMs: number;
-  private readonly retry: RetryPolicy;
   readonly offline: boolean;
+  private readonly config: HubHttpConfig;
 
-  constructor(options: HubClientOptions) {
+  constructor(private readonly options: HubClientOptions) {
     this.endpoint = resolveEndpoint({ override: options.endpoint, env: {} });
-    this.origin = new URL(this.endpoint).origin;
-    this.token = options.token?.trim() || undefined;
-    this.baseFetch = options.fetch ?? globalThis.fetch;
-    this.userAgent = options.userAgent;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.retry = resolveRetryPolicy(options.retry);
     this.offline = options.offline ?? false;
+    this.config = {
+      endpoint: this.endpoint,
+      origin: new URL(this.endpoint).origin,
+      token: options.token?.trim() || undefined,
+      fetch: options.fetch ?? globalThis.fetch,
+      userAgent: options.userAgent,
+      retry: resolveRetryPolicy(options.retry),
+      limits: resolveNetworkLimits(options.limits),
+      offline: this.offline,
+      onServerWait: options.onServerWait,
+    };
+  }
+
+  /** The same client, telling `listener` while a request waits on the server's word (a rate limit's reset). */
+  withServerWaitListener(listener: ServerWaitListener): HubClient {
+    return new HubClient({ ...this.options, onServerWait: listener });
   }
 
   async repoInfo(ref: RepoRef, revision: string, signal?: AbortSignal): Promise<RepoInfo> {
     const repoId = validateRepoId(ref.repoId);
     const rev = validateRevision(revision);
     const clean: RepoRef = { kind: ref.kind, repoId };
-    return this.call({ ref: clean, revision: rev }, signal, async (fetch) => {
-      const common = { name: repoId, revision: rev, hubUrl: this.endpoint, fetch };
-      const raw =
-        ref.kind === 'model'
-          ? await modelInfo({ ...common, additionalFields: ['sha', 'cardData', 'tags'] })
-          : await datasetInfo({ ...common, additionalFields: ['sha', 'cardData', 'tags'] });
-      if (typeof raw.sha !== 'string' || !COMMIT_SHA.test(raw.sha)) {
-        throw new MistudioError('Http', `${this.endpoint} answered without a commit for ${repoId}@${rev}`, { repoId });
-      }
-      const cardData = isRecord(raw.cardData) ? raw.cardData : undefined;
-      const license = licenseOf(cardData);
-      const pipelineTag = 'task' in raw && typeof raw.task === 'string' ? raw.task : undefined;
-      const lastModified = isoDate(raw.updatedAt);
-      return {
-        ref: clean,
-        commit: raw.sha,
-        gated: gating(raw.gated),
-        private: raw.private === true,
-        ...(license ? { license } : {}),
-        ...(pipelineTag ? { pipelineTag } : {}),
-        downloads: finiteOr0(raw.downloads),
-        likes: finiteOr0(raw.likes),
-        ...(lastModified ? { lastModified } : {}),
-        tags: Array.isArray(raw.tags) ? raw.tags.filter((t): t is string => typeof t === 'string') : [],
-        ...(cardData ? { cardData } : {}),
-      };
-    });
+    const expand = INFO_EXPAND[ref.kind].map((key) => `expand=${encodeURIComponent(key)}`).join('&');
+    const url = `${this.endpoint}/api/${ref.kind}s/${repoId}/revision/${encodeURIComponent(rev)}?${expand}`;
+    const raw = await this.getJson(this.call({ ref: clean, revision: rev }, signal), url, `the repo info of ${repoId}`);
+    if (!isRecord(raw) || typeof raw['sha'] !== 'string' || !COMMIT_SHA.test(raw['sha'])) {
+      throw new MistudioError('Http', `${this.endpoint} answered without a commit for ${repoId}@${rev}`, { repoId });
+    }
+    const cardData = isRecord(raw['cardData']) ? raw['cardData'] : undefined;
+    const license = licenseOf(cardData);
+    const pipelineTag = ref.kind === 'model' && typeof raw['pipeline_tag'] === 'string' ? raw['pipeline_tag'] : undefined;
+    const lastModified = isoDate(raw['lastModified']);
+    return {
+      ref: clean,
+      commit: raw['sha'],
+      gated: gating(raw['gated']),
+      private: raw['private'] === true,
+      ...(license ? { license } : {}),
+      ...(pipelineTag ? { pipelineTag } : {}),
+      downloads: finiteOr0(raw['downloads']),
+      likes: finiteOr0(raw['likes']),
+      ...(lastModified ? { lastModified } : {}),
+      tags: Array.isArray(raw['tags']) ? raw['tags'].filter((t): t is string => typeof t === 'string') : [],
+      ...(cardData ? { cardData } : {}),
+    };
   }
 
-  /** Every file at a commit (all pages, recursive); directories left out, every path checked safe. */
+  /**
+   * Every file at a commit (all pages, recursive); directories left out, every path checked safe. Read as a stream,
+   * page by page, keeping only what a plan needs of each entry (RepoFile); bounded by the listing limits.
+   */
   async listFiles(ref: RepoRef, commit: string, signal?: AbortSignal): Promise<RepoFile[]> {
     const repoId = validateRepoId(ref.repoId);
     const rev = validateRevision(commit);
-    return this.call({ ref: { kind: ref.kind, repoId }, revision: rev }, signal, async (fetch) => {
-      const files: RepoFile[] = [];
-      for await (const entry of listFiles({ repo: { type: ref.kind, name: repoId }, revision: rev, recursive: true, hubUrl: this.endpoint, fetch })) {
-        throwIfAborted(signal);
-        if (entry.type !== 'file') continue;
-        validateRepoFilePath(entry.path, repoId);
-        files.push({
-          path: entry.path,
-          size: entry.size,
-          oid: entry.oid ?? '',
-          ...(entry.lfs ? { lfs: { sha256: entry.lfs.oid, size: entry.lfs.size } } : {}),
-        });
-      }
-      return files;
-    });
+    const call = this.call({ ref: { kind: ref.kind, repoId }, revision: rev }, signal);
+    const url = `${this.endpoint}/api/${ref.kind}s/${repoId}/tree/${encodeURIComponent(rev)}?recursive=true&expand=false`;
+    const what = `the file listing of ${repoId}`;
+    return readPages(this.config, call, url, { what, maxItems: this.config.limits.maxListingFiles }, (value) => repoFileOf(value, repoId, this.endpoint));
   }
 
   async searchRepos(kind: RepoKind, query: string, options: SearchOptions = {}, signal?: AbortSignal): Promise<HubSearchResult[]> {
     const limit = options.limit ?? DEFAULT_SEARCH_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new MistudioError('InvalidInput', `Invalid search limit ${limit}: expected 1 to 1000`);
-    return this.call({}, signal, async (fetch) => {
-      const params = {
-        hubUrl: this.endpoint,
-        fetch,
-        limit,
-        ...(query.trim() ? { search: { query: query.trim() } } : {}),
-        ...(options.sort ? { sort: options.sort } : {}),
-      };
-      const results: HubSearchResult[] = [];
-      const entries = kind === 'model' ? listModels(params) : listDatasets(params);
-      for await (const entry of entries) {
-        throwIfAborted(signal);
-        const lastModified = isoDate(entry.updatedAt);
-        const pipelineTag = 'task' in entry && typeof entry.task === 'string' ? entry.task : undefined;
-        results.push({
-          id: entry.name,
-          kind,
-          downloads: finiteOr0(entry.downloads),
-          likes: finiteOr0(entry.likes),
-          ...(lastModified ? { lastModified } : {}),
-          gated: gating(entry.gated),
-          private: entry.private === true,
-          ...(pipelineTag ? { pipelineTag } : {}),
-        });
-      }
-      return results;
-    });
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (query.trim()) params.set('search', query.trim());
+    if (options.sort) params.set('sort', options.sort);
+    for (const key of SEARCH_EXPAND[kind]) params.append('expand', key);
+    const url = `${this.endpoint}/api/${kind}s?${params.toString()}`;
+    return readPages(this.config, this.call({}, signal), url, { what: `the ${kind} search`, maxItems: Math.max(limit, 1000), enough: limit }, (value) => searchResultOf(value, kind));
   }
 
   async whoAmI(signal?: AbortSignal): Promise<HubUser> {
-    if (!this.token) throw new MistudioError('Unauthorized', `No Hugging Face token: sign in to ${this.endpoint} first`);
-    return this.call({}, signal, async (fetch) => {
-      const response = await fetch(`${this.endpoint}/api/whoami-v2`, { headers: { accept: 'application/json' } });
-      if (!response.ok) throw httpError(await failureOf(response), { endpoint: this.endpoint, hasToken: true });
-      const body: unknown = await response.json();
-      if (!isRecord(body) || typeof body['name'] !== 'string') throw new MistudioError('Http', `${this.endpoint} answered whoami without a name`);
-      const type = body['type'] === 'org' || body['type'] === 'app' ? body['type'] : 'user';
-      const orgs = Array.isArray(body['orgs']) ? body['orgs'].filter(isRecord).map((o) => o['name']).filter((n): n is string => typeof n === 'string') : [];
-      const auth = isRecord(body['auth']) && isRecord(body['auth']['accessToken']) ? body['auth']['accessToken'] : undefined;
-      return {
-        name: body['name'],
-        ...(typeof body['fullname'] === 'string' ? { fullname: body['fullname'] } : {}),
-        type,
-        orgs,
-        ...(typeof auth?.['role'] === 'string' ? { tokenRole: auth['role'] } : {}),
-      };
-    });
+    if (!this.config.token) throw new MistudioError('Unauthorized', `No Hugging Face token: sign in to ${this.endpoint} first`);
+    const body = await this.getJson(this.call({}, signal), `${this.endpoint}/api/whoami-v2`, 'whoami');
+    if (!isRecord(body) || typeof body['name'] !== 'string') throw new MistudioError('Http', `${this.endpoint} answered whoami without a name`);
+    const type = body['type'] === 'org' || body['type'] === 'app' ? body['type'] : 'user';
+    const orgs = Array.isArray(body['orgs']) ? body['orgs'].filter(isRecord).map((o) => o['name']).filter((n): n is string => typeof n === 'string') : [];
+    const auth = isRecord(body['auth']) && isRecord(body['auth']['accessToken']) ? body['auth']['accessToken'] : undefined;
+    return {
+      name: body['name'],
+      ...(typeof body['fullname'] === 'string' ? { fullname: body['fullname'] } : {}),
+      type,
+      orgs,
+      ...(typeof auth?.['role'] === 'string' ? { tokenRole: auth['role'] } : {}),
+    };
   }
 
   /** The resolve URL of a file at a commit; every path segment percent-encoded (spaces, '#', '?', unicode). */
@@ -170,33 +139,30 @@ export class HubClient {
 
   /**
    * What the catalog shows about a repo. Never fails for metadata reasons: what cannot be read is left out.
-   * Only a cancel throws.
+   * Only a cancel throws. `local` serves the files a download just placed in the cache, so each is read once: from
+   * disk when it is there, from the Hub otherwise.
    */
-  async readMetadata(ref: RepoRef, commit: string, files: readonly RepoFile[], info: RepoInfo, signal?: AbortSignal): Promise<RepoMetadata> {
+  async readMetadata(
+    ref: RepoRef,
+    commit: string,
+    files: readonly ListedFile[],
+    info: RepoInfo,
+    signal?: AbortSignal,
+    local?: { readonly source: FileSource; readonly paths: ReadonlySet<string> },
+  ): Promise<RepoMetadata> {
     throwIfAborted(signal);
     const base = baseMetadata(info, files);
     if (ref.kind === 'dataset') return { ...base, dataset: datasetMetadata(info, files) };
-    return { ...base, model: await this.modelMetadata(ref, commit, files, signal) };
+    const remote = this.fileSource(ref, commit);
+    return { ...base, model: await readModelFacts(local ? preferLocal(local.source, local.paths, remote) : remote, files, signal) };
   }
 
-  private async modelMetadata(ref: RepoRef, commit: string, files: readonly RepoFile[], signal: AbortSignal | undefined): Promise<ModelMetadata> {
-    let model: ModelMetadata = {};
-    const config = files.find((f) => f.path === 'config.json');
-    if (config && config.size <= MAX_CONFIG_BYTES) {
-      const parsed = await this.optional(signal, () => this.fetchJson(ref, commit, 'config.json', signal));
-      model = { ...model, ...configFacts(parsed) };
-    }
-    const weights = pickSafetensorsPath(files);
-    if (weights) {
-      const parsed = await this.optional(signal, () =>
-        this.call({ ref, revision: commit, path: weights }, signal, (fetch) =>
-          parseSafetensorsMetadata({ repo: { type: 'model', name: ref.repoId }, revision: commit, path: weights, computeParametersCount: true, hubUrl: this.endpoint, fetch }),
-        ),
-      );
-      const parameters = parsed && parameterCount(parsed.parameterCount, parsed.parameterTotal);
-      if (parameters) model = { ...model, parameters, memory: memoryEstimate(parameters.total) };
-    }
-    return model;
+  /** The files of a commit, read through their resolve URLs (and any redirect), for readModelFacts. */
+  private fileSource(ref: RepoRef, commit: string): FileSource {
+    return {
+      read: (path, maxBytes, signal) => this.readSmallFile(ref, commit, path, signal, maxBytes),
+      readRange: (path, start, end, signal) => this.readRange(ref, commit, path, start, end, signal),
+    };
   }
 
   /**
@@ -204,99 +170,94 @@ export class HubClient {
    * Larger files belong to the transfer engine: anything over maxBytes is refused.
    */
   async readSmallFile(ref: RepoRef, commit: string, path: string, signal?: AbortSignal, maxBytes = MAX_CONFIG_BYTES): Promise<Buffer> {
-    const repoId = validateRepoId(ref.repoId);
-    validateRevision(commit);
-    validateRepoFilePath(path, repoId);
-    const clean: RepoRef = { kind: ref.kind, repoId };
-    return this.call({ ref: clean, revision: commit, path }, signal, async (fetch) => {
-      const response = await fetch(this.fileUrl(clean, commit, path));
-      if (!response.ok) throw httpError(await failureOf(response), this.context({ ref: clean, revision: commit, path }));
-      const declared = Number(response.headers.get('content-length'));
-      const tooBig = (): MistudioError => new MistudioError('InvalidInput', `${echo(path, 120)} in ${repoId} is larger than ${maxBytes} bytes`, { repoId, path });
-      if (Number.isFinite(declared) && declared > maxBytes) {
-        await response.body?.cancel();
-        throw tooBig();
+    const clean = this.checkFile(ref, commit, path);
+    const tooBig = (): MistudioError => new MistudioError('InvalidInput', `${echo(path, 120)} in ${clean.repoId} is larger than ${maxBytes} bytes`, { repoId: clean.repoId, path });
+    return hubGet(this.config, this.call({ ref: clean, revision: commit, path }, signal), this.fileUrl(clean, commit, path), { what: echo(path, 120) }, async (response) => {
+      const declared = Number(response.headers.get('content-length') ?? NaN);
+      try {
+        return await readBodyCapped(response.body, maxBytes, Number.isFinite(declared) ? declared : undefined);
+      } catch (err) {
+        throw err instanceof BodyTooLargeError ? tooBig() : err;
       }
-      const bytes = Buffer.from(await response.arrayBuffer());
-      if (bytes.length > maxBytes) throw tooBig();
-      return bytes;
     });
   }
 
-  private async fetchJson(ref: RepoRef, commit: string, path: string, signal: AbortSignal | undefined): Promise<unknown> {
-    return JSON.parse((await this.readSmallFile(ref, commit, path, signal)).toString('utf8')) as unknown;
-  }
-
-  /** Metadata is best effort: any failure but a cancel becomes "unknown". */
-  private async optional<T>(signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await read();
-    } catch (err) {
-      throwIfAborted(signal);
-      return undefined;
-    }
-  }
-
-  private context(partial: Omit<CallContext, 'endpoint' | 'hasToken'>): CallContext {
-    return { endpoint: this.endpoint, hasToken: this.token !== undefined, ...partial };
-  }
-
-  /** Runs one Hub call with a fetch bound to it; maps whatever it throws to a MistudioError. */
-  private async call<T>(partial: Omit<CallContext, 'endpoint' | 'hasToken'>, signal: AbortSignal | undefined, run: (fetch: typeof globalThis.fetch) => Promise<T>): Promise<T> {
-    throwIfAborted(signal);
-    const scope: CallScope = { signal, ctx: this.context(partial), answered: false };
-    try {
-      return await run(this.scopedFetch(scope));
-    } catch (err) {
-      throw toMistudioError(err, scope.ctx, signal, scope.lastFailure);
-    }
-  }
-
-  /**
-   * The fetch handed to @huggingface/hub and used directly: adds the token (only for the endpoint's origin, so it
-   * never goes to a CDN), the user agent, the caller's signal and a timeout per attempt; retries idempotent
-   * requests after transient failures (see HubClientOptions.retry); remembers error responses.
-   */
-  private scopedFetch(scope: CallScope): typeof globalThis.fetch {
-    return async (input, init) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      if (this.offline) throw offlineError(url);
-      const headers = new Headers(init?.headers);
-      const sameOrigin = new URL(url).origin === this.origin;
-      if (sameOrigin && this.token) headers.set('authorization', `Bearer ${this.token}`);
-      else headers.delete('authorization');
-      if (this.userAgent) headers.set('user-agent', this.userAgent);
-      const method = init?.method ?? (typeof input === 'object' && 'method' in input ? input.method : 'GET');
-      const attempts = isIdempotent(method) && init?.body == null ? this.retry.maxAttempts : 1;
-      for (let attempt = 1; ; attempt++) {
-        const timeout = AbortSignal.timeout(this.timeoutMs);
-        const signal = scope.signal ? AbortSignal.any([scope.signal, timeout]) : timeout;
-        const mayRetry = attempt < attempts;
-        let response: Response;
-        try {
-          response = await this.baseFetch(url, { ...init, headers, signal });
-        } catch (err) {
-          // A timeout (it carries no network code) is not retried: the caller already waited timeoutMs, and Offline is
-          // the honest answer.
-          const failure = networkFailureOf(err);
-          if (mayRetry && !scope.signal?.aborted && failure !== undefined && isRetryableNetworkFailure(failure, scope.answered)) {
-            await delay(retryDelayMs(attempt, undefined, this.retry), scope.signal);
-            continue;
-          }
-          throw transportError(err, withAttempts(scope.ctx, attempt), scope.signal);
-        }
-        scope.answered = true;
-        if (mayRetry && isRetryableStatus(response.status)) {
-          const waitMs = serverWaitMs((name) => response.headers.get(name) ?? undefined);
+  /** Bytes [start, end) of a file at a commit by a Range request; a server that ignores Range is read up to `end`. */
+  async readRange(ref: RepoRef, commit: string, path: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
+    const clean = this.checkFile(ref, commit, path);
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && 0 <= start && start < end)) throw new MistudioError('InvalidInput', `Invalid byte range ${start}-${end}`);
+    const headers = { range: `bytes=${start}-${end - 1}`, 'accept-encoding': 'identity' };
+    return hubGet(this.config, this.call({ ref: clean, revision: commit, path }, signal), this.fileUrl(clean, commit, path), { what: echo(path, 120), headers }, async (response) => {
+      if (response.status === 206) {
+        const from = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+        if (from === null || Number(from[1]) !== start) {
           await response.body?.cancel().catch(() => undefined);
-          await delay(retryDelayMs(attempt, waitMs, this.retry), scope.signal);
-          continue;
+          throw new MistudioError('Http', `${this.endpoint} answered other bytes of ${echo(path, 120)} than asked for`);
         }
-        if (!response.ok && sameOrigin) scope.lastFailure = await failureOf(response, attempt);
-        return response;
+        return readBodyPrefix(response.body, end - start);
       }
-    };
+      const prefix = await readBodyPrefix(response.body, end);
+      return prefix.subarray(Math.min(start, prefix.length));
+    });
   }
+
+  private checkFile(ref: RepoRef, commit: string, path: string): RepoRef {
+    const repoId = validateRepoId(ref.repoId);
+    validateRevision(commit);
+    validateRepoFilePath(path, repoId);
+    return { kind: ref.kind, repoId };
+  }
+
+  private async getJson(call: HubCall, url: string, what: string): Promise<unknown> {
+    return hubGet(this.config, call, url, { what, headers: { accept: 'application/json' } }, (response) => readJson(this.config, response));
+  }
+
+  private call(partial: Omit<CallContext, 'endpoint' | 'hasToken'>, signal: AbortSignal | undefined): HubCall {
+    throwIfAborted(signal);
+    if (this.offline) throw offlineError(partial.path ?? partial.ref?.repoId ?? this.endpoint);
+    return { signal, ctx: { endpoint: this.endpoint, hasToken: this.config.token !== undefined, ...partial }, answered: false };
+  }
+}
+
+/**
+ * A tree entry as the plan needs it, or undefined for a directory. What else the Hub sends (lastCommit, security,
+ * xetHash — redacted as 64 '*' on gated repos) is dropped here, entry by entry, so a listing costs its compact form.
+ */
+function repoFileOf(value: unknown, repoId: string, endpoint: string): RepoFile | undefined {
+  if (!isRecord(value)) throw malformed(endpoint, repoId, 'an entry that is not an object');
+  const { type, path, size, oid, lfs } = value;
+  if (type === 'directory') return undefined;
+  if (type !== 'file' || typeof path !== 'string') throw malformed(endpoint, repoId, 'an entry without a type and path');
+  validateRepoFilePath(path, repoId);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(endpoint, repoId, `no size for "${echo(path, 120)}"`);
+  const file: RepoFile = { path, size, oid: typeof oid === 'string' ? oid : '' };
+  if (!isRecord(lfs)) return file;
+  const sha256 = lfs['oid'];
+  const lfsSize = lfs['size'];
+  if (typeof sha256 !== 'string' || !SHA256.test(sha256) || typeof lfsSize !== 'number' || !Number.isSafeInteger(lfsSize) || lfsSize < 0) {
+    throw malformed(endpoint, repoId, `a malformed LFS pointer for "${echo(path, 120)}"`);
+  }
+  return { ...file, lfs: { sha256, size: lfsSize } };
+}
+
+function malformed(endpoint: string, repoId: string, what: string): MistudioError {
+  return new MistudioError('Http', `${endpoint} listed ${what} in ${repoId}`, { repoId });
+}
+
+function searchResultOf(value: unknown, kind: RepoKind): HubSearchResult | undefined {
+  if (!isRecord(value) || typeof value['id'] !== 'string') return undefined;
+  const lastModified = isoDate(value['lastModified']);
+  const pipelineTag = typeof value['pipeline_tag'] === 'string' ? value['pipeline_tag'] : undefined;
+  return {
+    id: value['id'],
+    kind,
+    downloads: finiteOr0(value['downloads']),
+    likes: finiteOr0(value['likes']),
+    ...(lastModified ? { lastModified } : {}),
+    gated: gating(value['gated']),
+    private: value['private'] === true,
+    ...(pipelineTag ? { pipelineTag } : {}),
+  };
 }
 
 function licenseOf(cardData: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -316,14 +277,11 @@ function finiteOr0(value: unknown): number {
 }
 
 function isoDate(value: unknown): string | undefined {
-  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : undefined;
+  if (typeof value !== 'string') return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The one message every refused request gives in offline mode, naming how to leave it. */
-export function offlineError(what: string): MistudioError {
-  return new MistudioError('Offline', `Offline mode (HF_HUB_OFFLINE or the mistudio.offline setting) is on: not fetching ${echo(what, 160)}`);
 }

@@ -66,53 +66,63 @@ function splitKeyword(word: string): string | undefined {
   return SPLIT_KEYWORDS.find(([, words]) => words.includes(lower))?.[0];
 }
 
+/** Per split keyword, the pattern of a file name announcing it; compiled once (a listing may name 100k files). */
+const SPLIT_NAME_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = SPLIT_KEYWORDS.flatMap(([canonical, words]) =>
+  words.map((word) => [canonical, new RegExp(`(^|[-._ ])${word}([-._ 0-9]|$)`, 'i')] as const),
+);
+
 /** The split a file name announces: "train-00000-of-00001.parquet", "test.csv", "my_valid_00.jsonl". */
 function splitInFileName(name: string): string | undefined {
-  for (const [canonical, words] of SPLIT_KEYWORDS) {
-    for (const word of words) {
-      if (new RegExp(`(^|[-._ ])${word}([-._ 0-9]|$)`, 'i').test(name)) return canonical;
-    }
-  }
-  return undefined;
+  return SPLIT_NAME_PATTERNS.find(([, pattern]) => pattern.test(name))?.[0];
 }
 
 function isDataFile(path: string): boolean {
-  const segments = path.split('/');
-  const name = segments[segments.length - 1]!;
-  if (segments.some((s) => s.startsWith('.')) || NOT_DATA.has(name.toLowerCase())) return false;
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (path.startsWith('.') || path.includes('/.') || NOT_DATA.has(name.toLowerCase())) return false;
   return DATA_FILE.test(name);
 }
 
 /**
  * Layout conventions when the card declares nothing: `{split}-xxxxx-of-xxxxx.*`, `data/{split}/...`,
  * `{config}/{split}-...`, `{config}/{split}/...`. Files naming no split all go to "train", as `datasets` does.
+ * One pass, each file kept once (a listing may name 100k of them).
  */
 export function inferConfigs(files: readonly string[]): DatasetConfig[] {
-  const placed: { config: string; split: string; file: string }[] = [];
+  const placed = new Map<string, Map<string, string[]>>();
   const unplaced: string[] = [];
-  for (const file of files.filter(isDataFile)) {
+  for (const file of files) {
+    if (!isDataFile(file)) continue;
     const segments = file.split('/');
-    const dirs = segments.slice(0, -1);
-    const dirIndex = dirs.findIndex((d) => splitKeyword(d) !== undefined);
-    const split = dirIndex >= 0 ? splitKeyword(dirs[dirIndex]!) : splitInFileName(segments[segments.length - 1]!);
+    const dirs = segments.length - 1;
+    let dirIndex = -1;
+    for (let i = 0; i < dirs && dirIndex < 0; i++) if (splitKeyword(segments[i]!) !== undefined) dirIndex = i;
+    const split = dirIndex >= 0 ? splitKeyword(segments[dirIndex]!) : splitInFileName(segments[dirs]!);
     if (!split) {
       unplaced.push(file);
       continue;
     }
-    const before = dirIndex >= 0 ? dirs.slice(0, dirIndex) : dirs;
-    const configParts = before[before.length - 1] === 'data' ? before.slice(0, -1) : before;
-    placed.push({ config: configParts.length > 0 ? configParts.join('/') : DEFAULT_CONFIG, split, file });
+    const beforeEnd = dirIndex >= 0 ? dirIndex : dirs;
+    const configEnd = beforeEnd > 0 && segments[beforeEnd - 1] === 'data' ? beforeEnd - 1 : beforeEnd;
+    const config = configEnd > 0 ? segments.slice(0, configEnd).join('/') : DEFAULT_CONFIG;
+    const splits = placed.get(config) ?? new Map<string, string[]>();
+    placed.set(config, splits);
+    // Appended in place: copying the list per file was quadratic (minutes for a 100k-file dataset).
+    const list = splits.get(split);
+    if (list) list.push(file);
+    else splits.set(split, [file]);
   }
-  const entries = placed.length > 0 ? placed : unplaced.map((file) => ({ config: DEFAULT_CONFIG, split: 'train', file }));
-  const byConfig = new Map<string, Map<string, string[]>>();
-  for (const { config, split, file } of entries) {
-    const splits = byConfig.get(config) ?? new Map<string, string[]>();
-    splits.set(split, [...(splits.get(split) ?? []), file]);
-    byConfig.set(config, splits);
-  }
+  const byConfig = placed.size > 0 ? placed : unplaced.length > 0 ? new Map([[DEFAULT_CONFIG, new Map([['train', unplaced]])]]) : placed;
   return [...byConfig.entries()]
     .sort(([a], [b]) => (a === DEFAULT_CONFIG ? -1 : b === DEFAULT_CONFIG ? 1 : a.localeCompare(b)))
-    .map(([name, splits]) => ({ name, splits: mergeSplits([...splits.entries()].map(([split, f]) => ({ name: split, files: f }))) }));
+    .map(([name, splits]) => ({
+      name,
+      // A listing names each file once: the lists need sorting, not merging.
+      splits: [...splits.entries()].sort(([a], [b]) => splitRank(a) - splitRank(b) || a.localeCompare(b)).map(([split, list]) => ({ name: split, files: list.sort() })),
+    }));
+}
+
+function splitRank(name: string): number {
+  return SPLIT_ORDER.includes(name) ? SPLIT_ORDER.indexOf(name) : SPLIT_ORDER.length;
 }
 
 /** Same-named splits merged, files sorted, train/validation/test first. */
@@ -123,9 +133,8 @@ function mergeSplits(splits: readonly DatasetSplit[]): DatasetSplit[] {
     for (const f of s.files) set.add(f);
     merged.set(s.name, set);
   }
-  const rank = (name: string): number => (SPLIT_ORDER.includes(name) ? SPLIT_ORDER.indexOf(name) : SPLIT_ORDER.length);
   return [...merged.entries()]
-    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+    .sort(([a], [b]) => splitRank(a) - splitRank(b) || a.localeCompare(b))
     .map(([name, set]) => ({ name, files: [...set].sort() }));
 }
 

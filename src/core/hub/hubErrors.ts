@@ -1,60 +1,41 @@
-import { HubApiError } from '@huggingface/hub';
 import { MistudioError, cancelled, describeError } from '../errors';
-import { failureFromHeaders, httpError, networkError, oneLine, type HttpFailure, type RequestContext } from '../net/httpErrors';
+import { readBodyCapped } from '../net/boundedBody';
+import { failureFromHeaders, networkError, oneLine, type HttpFailure, type RequestContext } from '../net/httpErrors';
 import { networkFailureOf } from '../net/networkErrors';
-
-/** An error response the Hub client saw, and how many attempts it took (HubApiError keeps neither). */
-export interface FailedResponse extends HttpFailure {
-  readonly attempts?: number;
-}
 
 export type CallContext = RequestContext;
 
-export async function failureOf(response: Response, attempts?: number): Promise<FailedResponse> {
+/** An error answer's body is read only this far, for its `error` message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** What an error answer says: its X-Error-* headers, else its JSON `error` (the first 64 kB of the body at most). */
+export async function failureOf(response: Response): Promise<HttpFailure> {
   const failure = failureFromHeaders(response.status, (name) => response.headers.get(name) ?? undefined);
-  let errorMessage = failure.errorMessage;
-  if (errorMessage === undefined) {
-    try {
-      const body = (await response.clone().json()) as { error?: unknown };
-      if (typeof body.error === 'string') errorMessage = body.error;
-    } catch {
-      // Not JSON: nothing more to learn.
-    }
+  if (failure.errorMessage !== undefined) {
+    await response.body?.cancel().catch(() => undefined);
+    return failure;
   }
-  return { ...failure, ...(errorMessage !== undefined ? { errorMessage } : {}), ...(attempts !== undefined ? { attempts } : {}) };
+  let errorMessage: string | undefined;
+  try {
+    const body = JSON.parse((await readBodyCapped(response.body, MAX_ERROR_BODY_BYTES)).toString('utf8')) as { error?: unknown };
+    if (typeof body.error === 'string') errorMessage = body.error;
+  } catch {
+    // Not JSON, too long or cut: nothing more to learn.
+    await response.body?.cancel().catch(() => undefined);
+  }
+  return errorMessage !== undefined ? { ...failure, errorMessage } : failure;
 }
 
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && err.name === 'TimeoutError';
-}
-
-/** A failure below HTTP (DNS, refused, reset, timeout) means we could not reach the Hub: Offline. */
+/** A failure below HTTP (DNS, refused, reset) means we could not reach the Hub: Offline. */
 export function transportError(err: unknown, ctx: CallContext, signal: AbortSignal | undefined): MistudioError {
   if (signal?.aborted) return cancelled();
   if (err instanceof MistudioError) return err;
-  if (isTimeout(err)) return networkError('timed out', ctx, err);
   const failure = networkFailureOf(err);
   if (failure !== undefined) return networkError(failure.reason, ctx, err);
   if (err instanceof TypeError && /fetch failed|terminated|network/i.test(err.message)) return networkError('network error', ctx, err);
   return new MistudioError('Http', `Unexpected answer from ${ctx.endpoint}: ${oneLine(describeError(err))}`, {}, { cause: err });
 }
 
-/** Anything a Hub call threw → MistudioError; `lastFailure` is the error response the call's fetch saw, if any. */
-export function toMistudioError(err: unknown, ctx: CallContext, signal: AbortSignal | undefined, lastFailure: FailedResponse | undefined): MistudioError {
-  if (signal?.aborted) return cancelled();
-  if (err instanceof MistudioError) return err;
-  if (err instanceof HubApiError) {
-    const failure = lastFailure && lastFailure.status === err.statusCode ? lastFailure : { status: err.statusCode, errorMessage: dataMessage(err) };
-    return httpError(failure, withAttempts(ctx, lastFailure?.attempts));
-  }
-  return transportError(err, ctx, signal);
-}
-
 export function withAttempts(ctx: CallContext, attempts: number | undefined): CallContext {
   return attempts !== undefined ? { ...ctx, attempts } : ctx;
-}
-
-function dataMessage(err: HubApiError): string | undefined {
-  const value = err.data?.['error'] ?? err.data?.['message'];
-  return typeof value === 'string' ? value : undefined;
 }

@@ -1,5 +1,5 @@
 import type { MemoryEstimate, ParameterCount } from '../metadata';
-import type { RepoFile } from './types';
+import type { ListedFile } from './types';
 
 export interface ModelConfigFacts {
   readonly modelType?: string;
@@ -40,7 +40,7 @@ function firstPositiveInt(record: Record<string, unknown>, keys: readonly string
  * Which safetensors file describes the model's weights: the root index (sharded) or single file first, else the
  * shallowest index, else the only safetensors file. Several unrelated files (e.g. one per SAE) give no answer.
  */
-export function pickSafetensorsPath(files: readonly RepoFile[]): string | undefined {
+export function pickSafetensorsPath(files: readonly ListedFile[]): string | undefined {
   const paths = new Set(files.map((f) => f.path));
   if (paths.has('model.safetensors.index.json')) return 'model.safetensors.index.json';
   if (paths.has('model.safetensors')) return 'model.safetensors';

@@ -1,4 +1,5 @@
-import type { RetryPolicy } from '../net/retry';
+import type { NetworkLimits } from '../net/limits';
+import type { RetryPolicy, ServerWaitListener } from '../net/retry';
 import type { RepoKind, RepoRef } from '../repo';
 
 export type Gating = false | 'auto' | 'manual';
@@ -10,8 +11,13 @@ export interface HubClientOptions {
   /** Replaces the global fetch, e.g. so the extension can route through VS Code's proxy settings. */
   readonly fetch?: typeof fetch;
   readonly userAgent?: string;
-  /** Per-request limit for metadata calls; a request that takes longer counts as Offline. Default 30 s. */
-  readonly timeoutMs?: number;
+  /**
+   * What one request may cost (core/net/limits.ts): its deadline (no answer by then: Offline; an answer still coming:
+   * retried, then Http naming the host), the largest JSON answer, the longest listing. Defaults suit huggingface.co.
+   */
+  readonly limits?: Partial<NetworkLimits>;
+  /** Told while a request waits because the server asked (a 429's RateLimit reset): the progress shows it. */
+  readonly onServerWait?: ServerWaitListener;
   /**
    * Retries of idempotent metadata requests (GET/HEAD) under the one policy of core/net/retry.ts (408, 429, 500,
    * 502-504, broken connections); the last answer's error (Http, RateLimited, Offline) is reported when they run out.
@@ -46,6 +52,9 @@ export interface RepoFile {
   readonly oid: string;
   readonly lfs?: { readonly sha256: string; readonly size: number };
 }
+
+/** What metadata needs of a listed file: a plan's files serve as well as the Hub's listing. */
+export type ListedFile = Pick<RepoFile, 'path' | 'size'>;
 
 export interface HubSearchResult {
   readonly id: string;

@@ -3,13 +3,14 @@ import { ensureTreeCache, type BlobLock, type HfCache } from '../cache';
 import type { Catalog, CatalogEntry, EntryFile, NewEntryFile } from '../catalog';
 import { MistudioError, describeError, isCancellation, throwIfAborted } from '../errors';
 import { formatBytes, ProgressTracker } from '../progress';
-import { offlineError, readCachedMetadata, type HubClient, type RepoFile } from '../hub';
+import { offlineError, readCachedMetadata, snapshotSource, type HubClient } from '../hub';
 import type { RepoMetadata } from '../metadata';
 import type { RepoRef } from '../repo';
 import { fileHashMatches, type DownloadFileOptions, type DownloadResult, type ExpectedHash } from '../transfer';
-import type { DownloadPlan, Logger, PlannedFile, StudioSettings, TransferTuning } from '../studioTypes';
+import { resolveNetworkLimits } from '../net/limits';
+import type { DownloadPlan, Logger, StudioSettings, TransferTuning } from '../studioTypes';
 import { forEachConcurrently } from '../concurrency';
-import { planDownload, treeListingOf } from './plan';
+import { planDownload, treeListingOf, type RevisionListing } from './plan';
 
 export interface DownloadJobDeps {
   readonly catalog: Catalog;
@@ -35,7 +36,15 @@ export interface DownloadJobDeps {
   readonly holdFiles: (ref: RepoRef, commit: string, entry: { readonly revision: string; readonly paths: readonly string[] }) => Promise<void>;
   /** Adopting what the cache holds (offline for this job only): a file that would need fetching is damaged. */
   readonly fromCache?: boolean;
-  /** Called once the byte total is known, so the shell can show live progress. */
+  /**
+   * The listing a plan made moments ago for this revision (Studio.plan, kept for the download it confirms), so the
+   * job does not ask the Hub for repo info and the whole tree a second time; undefined: plan from the Hub.
+   */
+  readonly plannedListing?: (ref: RepoRef, revision: string) => RevisionListing | undefined;
+  /**
+   * Called once as the download starts (before planning, so a rate limit met while planning shows), with the tracker
+   * whose total is set once the plan is known, so the shell can show live progress.
+   */
   readonly onTracker: (tracker: ProgressTracker) => void;
 }
 
@@ -49,13 +58,21 @@ const PERSIST_INTERVAL_MS = 1_000;
  */
 export async function runDownload(deps: DownloadJobDeps, entryId: string, signal: AbortSignal): Promise<CatalogEntry> {
   const entry = requireEntry(deps.catalog, entryId);
-  const plan = await planDownload(deps.hub, deps.cache, {
+  // The tracker exists from the start, and every request of this job (metadata and transfers) reports a rate limit's
+  // wait to it: the shells show "rate limited by the Hub, resuming in 48 s" while it lasts.
+  const tracker = new ProgressTracker({ totalBytes: 0 });
+  deps.onTracker(tracker);
+  const hub = deps.hub.withServerWaitListener((wait) => (wait.rateLimited ? tracker.beginRateLimitWait(wait.ms) : () => undefined));
+  const ref: RepoRef = { kind: entry.kind, repoId: entry.repoId };
+  // One repo-info and one tree listing per download: the plan the user confirmed (Studio.plan) is reused if fresh.
+  const known = hub.offline ? undefined : deps.plannedListing?.(ref, entry.revision);
+  const plan = await planDownload(hub, deps.cache, {
     kind: entry.kind,
     repoId: entry.repoId,
     revision: entry.revision,
     include: entry.includePatterns,
     exclude: entry.excludePatterns,
-  }, signal, deps.freeSpace);
+  }, signal, deps.freeSpace, known);
   throwIfAborted(signal);
 
   // Everything this job starts (metadata reads, sibling transfers) stops with it: on the caller's abort, on the
@@ -64,14 +81,14 @@ export async function runDownload(deps: DownloadJobDeps, entryId: string, signal
   const onOuterAbort = (): void => jobAbort.abort(signal.reason);
   signal.addEventListener('abort', onOuterAbort, { once: true });
   try {
-    return await transferAll(deps, entryId, plan, jobAbort);
+    return await transferAll({ ...deps, hub }, entryId, plan, jobAbort, tracker);
   } finally {
     signal.removeEventListener('abort', onOuterAbort);
     jobAbort.abort();
   }
 }
 
-async function transferAll(deps: DownloadJobDeps, entryId: string, plan: DownloadPlan, jobAbort: AbortController): Promise<CatalogEntry> {
+async function transferAll(deps: DownloadJobDeps, entryId: string, plan: DownloadPlan, jobAbort: AbortController, tracker: ProgressTracker): Promise<CatalogEntry> {
   const { catalog, cache, logger } = deps;
   const signal = jobAbort.signal;
   let entry = requireEntry(catalog, entryId);
@@ -97,12 +114,10 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
       { repoId: entry.repoId, neededBytes: needed, freeBytes: plan.freeBytes, path: cache.root },
     );
   }
-  // Offline (or adopting what the cache holds), the same facts come from the cached files.
-  const readMetadata = deps.hub.offline
-    ? readCachedMetadata(cache, ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal)
-    : deps.hub.readMetadata(ref, plan.commit, plan.allFiles.map(toRepoFile), plan.info, signal);
-  const metadata = readMetadata
-    .catch((err: unknown): RepoMetadata | undefined => {
+  // Read once the files are in place (see readMetadataOnce): config.json and safetensors headers this download
+  // fetched are read from the cache, not asked of the Hub again.
+  const readMetadata = (): Promise<RepoMetadata | undefined> =>
+    readMetadataOnce(deps, ref, plan, signal).catch((err: unknown): RepoMetadata | undefined => {
       if (!isCancellation(err)) logger.warn(`Metadata for ${entry.repoId}: ${describeError(err)}`);
       return undefined;
     });
@@ -122,8 +137,7 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   });
   logger.info(`${entry.repoId}@${entry.revision} → ${plan.commit.slice(0, 12)}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${formatBytes(plan.bytesToDownload)} to download)`);
 
-  const tracker = new ProgressTracker({ totalBytes: plan.totalBytes, initialBytes: alreadyOnDisk });
-  deps.onTracker(tracker);
+  tracker.start(plan.totalBytes, alreadyOnDisk);
   await cache.ensureRepoLayout(ref);
   const holding = { revision: entry.revision, paths: plan.files.map((f) => f.path) };
   await deps.holdFiles(ref, plan.commit, holding);
@@ -201,7 +215,8 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   await cache.syncDirectories(ref);
   if (entry.revision !== plan.commit) await cache.writeRef(ref, entry.revision, plan.commit);
   await deps.holdFiles(ref, plan.commit, holding);
-  const meta = await metadata;
+  const meta = await readMetadata();
+  throwIfAborted(signal);
   tracker.complete();
   entry = catalog.updateEntry(entryId, {
     status: 'ready',
@@ -259,6 +274,7 @@ async function transferFile(
   }
   if (deps.hub.offline) throw offlineError(`${file.path} of ${ref.repoId}`);
   let doneRanges = file.doneRanges;
+  const limits = resolveNetworkLimits(deps.settings.network);
   const result = await deps.downloadFile({
     url: deps.hub.fileUrl(ref, commit, file.path),
     source: { endpoint: deps.hub.endpoint, ref, revision: commit },
@@ -273,6 +289,8 @@ async function transferFile(
     resume: { doneRanges },
     connections: deps.settings.maxConnectionsPerFile,
     ...(deps.transfer?.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.transfer.stallTimeoutMs } : {}),
+    throughputFloor: { minBytesPerSecond: limits.minBytesPerSecond, windowMs: limits.throughputWindowMs },
+    onServerWait: (wait) => (wait.rateLimited ? tracker.beginRateLimitWait(wait.ms) : () => undefined),
     ...(deps.transfer?.retry ? { retry: deps.transfer.retry } : {}),
     ...(deps.transfer?.minPartBytes !== undefined ? { minPartBytes: deps.transfer.minPartBytes } : {}),
     ...(deps.transfer?.openFile ? { openFile: deps.transfer.openFile } : {}),
@@ -407,8 +425,16 @@ function resumeStateByBlob(files: readonly EntryFile[]): Map<string, EntryFile> 
   return best;
 }
 
-function toRepoFile(f: PlannedFile): RepoFile {
-  return f.lfs ? { path: f.path, size: f.size, oid: f.gitOid, lfs: { sha256: f.blobId, size: f.size } } : { path: f.path, size: f.size, oid: f.gitOid };
+/**
+ * The catalog's metadata of the entry, read after its files are in place: offline (or adopting) from the cached
+ * files alone; online from the Hub's info plus the model's files — from the cache where this download placed them
+ * (one read of config.json and of each safetensors header per download), from the Hub for those it left out.
+ */
+function readMetadataOnce(deps: DownloadJobDeps, ref: RepoRef, plan: DownloadPlan, signal: AbortSignal): Promise<RepoMetadata> {
+  const files = plan.allFiles;
+  if (deps.hub.offline) return readCachedMetadata(deps.cache, ref, plan.commit, files, plan.info, signal);
+  const local = { source: snapshotSource(deps.cache.snapshotDir(ref, plan.commit)), paths: new Set(plan.files.map((f) => f.path)) };
+  return deps.hub.readMetadata(ref, plan.commit, files, plan.info, signal, local);
 }
 
 function infoMetadata(plan: { info: { gated: RepoMetadata['gated']; private: boolean; license?: string; pipelineTag?: string; downloads: number; likes: number; lastModified?: string } }): RepoMetadata {

@@ -1,10 +1,20 @@
 import { freeSpace, readCachedSnapshot, safeRepoPath, type HfCache, type TreeListing } from '../cache';
+import { forEachConcurrently } from '../concurrency';
 import { echo } from '../echo';
 import { MistudioError, isMistudioError } from '../errors';
 import type { HubClient, RepoFile, RepoInfo } from '../hub';
 import { compilePatterns } from '../patterns';
 import { validateRepoId, validateRevision, type RepoRef } from '../repo';
 import type { DownloadPlan, DownloadRequest, PlannedFile } from '../studioTypes';
+
+/** What the Hub said of a revision: its info and every file at its commit. */
+export interface RevisionListing {
+  readonly info: RepoInfo;
+  readonly listing: readonly RepoFile[];
+}
+
+/** Blobs checked at once while planning (a listing may name 100k files). */
+const BLOB_CHECKS_AT_ONCE = 16;
 
 export function blobIdOf(file: RepoFile): string {
   return file.lfs ? file.lfs.sha256 : file.oid;
@@ -38,22 +48,25 @@ export async function planDownload(
   request: DownloadRequest,
   signal?: AbortSignal,
   measureFreeSpace: (dir: string) => Promise<number> = freeSpace,
+  // A listing of this revision the caller already has (the plan a download confirmed): no Hub request is made.
+  known?: RevisionListing,
 ): Promise<DownloadPlan> {
   const req = normaliseRequest(request);
   const ref: RepoRef = { kind: req.kind, repoId: req.repoId };
-  const { info, listing } = hub.offline ? await fromCache(cache, ref, req.revision) : await fromHub(hub, ref, req.revision, signal);
+  const { info, listing } = known ?? (hub.offline ? await fromCache(cache, ref, req.revision) : await fromHub(hub, ref, req.revision, signal));
   const include = req.include ?? [];
   const exclude = req.exclude ?? [];
   const matches = compilePatterns({ include, exclude });
-  const allFiles: PlannedFile[] = await Promise.all(
-    [...listing]
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      .map(async (f) => {
-        const blobId = blobIdOf(f);
-        const size = f.lfs?.size ?? f.size;
-        return { path: f.path, size, blobId, gitOid: f.oid, lfs: f.lfs !== undefined, cached: (await cache.blobState(ref, blobId, size)) === 'intact' };
-      }),
-  );
+  const allFiles: PlannedFile[] = [...listing]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((f) => ({ path: f.path, size: f.lfs?.size ?? f.size, blobId: blobIdOf(f), gitOid: f.oid, lfs: f.lfs !== undefined, cached: false }));
+  // Which blobs the cache holds: one readdir, then a check of only those present, a few at a time (a stat per file
+  // of a 100k-file listing, all at once, cost hundreds of MB of pending promises).
+  const present = await cache.blobNames(ref);
+  const maybeCached = allFiles.map((f, i) => [f, i] as const).filter(([f]) => present.has(f.blobId));
+  await forEachConcurrently(maybeCached, BLOB_CHECKS_AT_ONCE, async ([f, i]) => {
+    if ((await cache.blobState(ref, f.blobId, f.size)) === 'intact') allFiles[i] = { ...f, cached: true };
+  });
   const files = allFiles.filter((f) => matches(f.path));
   // Patterns that select nothing are a mistake (a typo, the wrong repo): an entry "ready" with 0 files would hide it.
   if (files.length === 0 && (include.length > 0 || exclude.length > 0)) {
@@ -103,6 +116,11 @@ function describePatterns(include: readonly string[], exclude: readonly string[]
     return patterns.length > 3 ? [...listed, `(+${patterns.length - 3} more)`] : listed;
   };
   return [...shown('--include', include), ...shown('--exclude', exclude)].join(' ');
+}
+
+/** A planned file as the Hub listed it. */
+export function toRepoFile(f: PlannedFile): RepoFile {
+  return f.lfs ? { path: f.path, size: f.size, oid: f.gitOid, lfs: { sha256: f.blobId, size: f.size } } : { path: f.path, size: f.size, oid: f.gitOid };
 }
 
 function refuseUnsafePath(ref: RepoRef, filePath: string): void {

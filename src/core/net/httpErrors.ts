@@ -1,7 +1,7 @@
 import { echo } from '../echo';
 import { MistudioError } from '../errors';
 import { repoUrl, type RepoRef } from '../repo';
-import { serverWaitMs, type HeaderLookup } from './serverWait';
+import { describePolicy, serverWait, type HeaderLookup } from './serverWait';
 
 /**
  * Failed requests as the typed one-line errors the shells show, for metadata calls (core/hub) and file transfers
@@ -16,18 +16,22 @@ export interface HttpFailure {
   /** X-Error-Message, or the JSON body's `error`. */
   readonly errorMessage?: string;
   readonly retryAfterSeconds?: number;
+  /** A 429's RateLimit-Policy in words ("500 api requests per 5 min"). */
+  readonly rateLimitPolicy?: string;
 }
 
 /** What an error answer says in its headers (the Hub's X-Error-Code / X-Error-Message, Retry-After). */
 export function failureFromHeaders(status: number, header: HeaderLookup): HttpFailure {
   const errorCode = header('x-error-code');
   const errorMessage = header('x-error-message');
-  const waitMs = serverWaitMs(header);
+  const wait = serverWait(status, header);
+  const policy = describePolicy(wait?.rateLimit);
   return {
     status,
     ...(errorCode !== undefined ? { errorCode } : {}),
     ...(errorMessage !== undefined ? { errorMessage } : {}),
-    ...(waitMs !== undefined ? { retryAfterSeconds: Math.ceil(waitMs / 1000) } : {}),
+    ...(wait !== undefined ? { retryAfterSeconds: Math.ceil(wait.ms / 1000) } : {}),
+    ...(policy !== undefined ? { rateLimitPolicy: policy } : {}),
   };
 }
 
@@ -101,7 +105,8 @@ function otherAnswer(failure: HttpFailure, ctx: RequestContext, base: { status: 
   const details = { ...base, ...(wait !== undefined ? { retryAfterSeconds: wait } : {}) };
   if (failure.status === 429) {
     const when = wait !== undefined ? `retry in ${wait} s` : 'retry later';
-    return new MistudioError('RateLimited', `${opening}${ctx.endpoint} is rate-limiting requests${about}: ${when}${closing}`, details);
+    const policy = failure.rateLimitPolicy !== undefined ? ` (${failure.rateLimitPolicy})` : '';
+    return new MistudioError('RateLimited', `${opening}${ctx.endpoint} is rate-limiting requests${policy}${about}: ${when}${closing}`, details);
   }
   return new MistudioError('Http', `${opening}${ctx.endpoint} answered HTTP ${failure.status}${about}${said}${closing}`, details);
 }

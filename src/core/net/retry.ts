@@ -1,3 +1,5 @@
+import { delay } from '../delay';
+
 /**
  * When and how long to wait before asking a server again: one policy for metadata calls (core/hub) and file
  * transfers (core/transfer), following huggingface_hub's http_backoff.
@@ -54,4 +56,44 @@ export function backoffDelayMs(failures: number, policy: RetryPolicy, random: ()
 export function retryDelayMs(failures: number, serverWaitMs: number | undefined, policy: RetryPolicy, random: () => number = Math.random): number {
   if (serverWaitMs !== undefined) return Math.min(serverWaitMs, policy.maxServerWaitMs);
   return backoffDelayMs(failures, policy, random);
+}
+
+/** A request waiting because its server said so (a 429's RateLimit reset, a Retry-After). */
+export interface ServerWaitNotice {
+  readonly ms: number;
+  /** A 429: shown as "rate limited by the Hub, resuming in N s" while it lasts. */
+  readonly rateLimited: boolean;
+  /** Who asked for the wait (an origin). */
+  readonly host: string;
+}
+
+/** Told when such a wait starts; the function it returns is called when the wait ends (elapsed or cancelled). */
+export type ServerWaitListener = (notice: ServerWaitNotice) => () => void;
+
+/**
+ * Waits `ms` before the next attempt; a wait the server asked for is announced to `listener` for as long as it lasts.
+ * Rejects with Cancelled at once on abort.
+ */
+export async function waitBeforeRetry(ms: number, signal: AbortSignal | undefined, notice: Omit<ServerWaitNotice, 'ms'> | undefined, listener: ServerWaitListener | undefined): Promise<void> {
+  const end = notice !== undefined && listener !== undefined && ms > 0 ? safeListen(listener, { ...notice, ms }) : undefined;
+  try {
+    await delay(ms, signal);
+  } finally {
+    end?.();
+  }
+}
+
+function safeListen(listener: ServerWaitListener, notice: ServerWaitNotice): (() => void) | undefined {
+  try {
+    const end = listener(notice);
+    return () => {
+      try {
+        end();
+      } catch {
+        // A broken listener must not break the request.
+      }
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { delay } from '../delay';
 import { repoUrl } from '../repo';
 import { MistudioError, cancelled, describeError, isMistudioError } from '../errors';
 import { httpError, networkError, type RequestContext } from '../net/httpErrors';
 import { networkFailureOf } from '../net/networkErrors';
-import { resolveRetryPolicy, retryDelayMs, type RetryPolicy } from '../net/retry';
+import { describeCap, describeDuration } from '../net/limits';
+import { resolveRetryPolicy, retryDelayMs, waitBeforeRetry, type RetryPolicy } from '../net/retry';
 import { sharedTransferAgent } from './agent';
 import { fileSystemError, renameWithRetry } from './fileErrors';
 import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, repoPage, transientFromNetworkError, type OpenResponse } from './http';
@@ -15,7 +15,7 @@ import { openPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeJournalWriter, readRangeJournal, removeRangeJournal } from './rangeJournal';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
-import { StallWatchdog, linkAbort, type LinkedAbort } from './signals';
+import { StallWatchdog, ThroughputFloor, linkAbort, type LinkedAbort } from './signals';
 import { TransientError } from './transientError';
 import { WriteBehind } from './writeBehind';
 import type { ByteRange, DownloadFileOptions, DownloadResult } from './types';
@@ -23,6 +23,9 @@ import type { ByteRange, DownloadFileOptions, DownloadResult } from './types';
 const DEFAULT_CONNECTIONS = 8;
 const DEFAULT_MIN_PART_BYTES = 16 * 1024 * 1024;
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** The default throughput floor: 1 kB/s over a minute (a trickle under the stall timeout is a slow-loris). */
+const DEFAULT_MIN_BYTES_PER_SECOND = 1000;
+const DEFAULT_THROUGHPUT_WINDOW_MS = 60_000;
 const CHECKPOINT_INTERVAL_MS = 1_000;
 /**
  * Received bytes one response may queue for the disk before reading pauses (written as one batch). A single stream
@@ -81,6 +84,8 @@ class FileTransfer {
   private readonly connections: number;
   private readonly minPartBytes: number;
   private readonly stallTimeoutMs: number;
+  private readonly minBytesPerSecond: number;
+  private readonly throughputWindowMs: number;
   private readonly writeQueueBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly credentialOrigin: string;
@@ -110,6 +115,8 @@ class FileTransfer {
     this.connections = Math.max(1, Math.floor(options.connections ?? DEFAULT_CONNECTIONS));
     this.minPartBytes = Math.max(1, Math.floor(options.minPartBytes ?? DEFAULT_MIN_PART_BYTES));
     this.stallTimeoutMs = Math.max(1, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    this.minBytesPerSecond = Math.max(0, options.throughputFloor?.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND);
+    this.throughputWindowMs = Math.max(1, options.throughputFloor?.windowMs ?? DEFAULT_THROUGHPUT_WINDOW_MS);
     this.writeQueueBytes = Math.max(MIN_WRITE_QUEUE_BYTES, Math.floor(WRITE_QUEUE_BUDGET_BYTES / this.connections));
     this.dispatcher = options.dispatcher ?? sharedTransferAgent();
     this.credentialOrigin = new URL(options.url).origin;
@@ -294,12 +301,15 @@ class FileTransfer {
             await this.discardAll();
             part.pos = 0;
           }
-        } else if (part.pos > startPos) {
+        } else if (part.pos > startPos && transient.detail.tooSlow === undefined) {
+          // Progress earns fresh attempts — but not a trickle under the floor, or a slow-loris would never end.
           failures = 0;
         }
         failures++;
         if (failures >= this.retry.maxAttempts) throw this.retriesExhausted(transient, failures);
-        await delay(transient.detail.immediate ? 0 : retryDelayMs(failures, transient.detail.serverWaitMs, this.retry), signal);
+        const { serverWaitMs, rateLimited, host } = transient.detail;
+        const notice = serverWaitMs !== undefined && host !== undefined ? { rateLimited: rateLimited === true, host } : undefined;
+        await waitBeforeRetry(transient.detail.immediate ? 0 : retryDelayMs(failures, serverWaitMs, this.retry), signal, notice, this.options.onServerWait);
       }
     }
   }
@@ -314,6 +324,7 @@ class FileTransfer {
     const range: ByteRange | undefined = part.pos === 0 && part.end === size ? undefined : [part.pos, part.end];
     let response: OpenResponse | undefined;
     let writer: WriteBehind | undefined;
+    let floor: ThroughputFloor | undefined;
     try {
       response = await openResponse({
         url,
@@ -335,16 +346,24 @@ class FileTransfer {
       round.openGate();
       const requestStart = part.pos;
       writer = new WriteBehind(part.pos, (position, data) => this.land(position, data), this.writeQueueBytes);
+      const host = new URL(response.finalUrl).origin;
+      floor = new ThroughputFloor(this.minBytesPerSecond, this.throughputWindowMs, (bytes, ms) => {
+        const tooSlow = { host, bytes, windowMs: ms, minBytesPerSecond: this.minBytesPerSecond };
+        attempt.controller.abort(new TransientError(`${host} sent ${bytes} B in ${describeDuration(ms)}`, { tooSlow }));
+      });
 
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         watchdog.touch();
+        floor.add(chunk.length);
         if (part.pos + chunk.length > announcedEnd) {
           throw new MistudioError('Http', `Download of ${this.label} failed: the server sent more bytes than announced`);
         }
         const piece = part.pos + chunk.length > part.end ? chunk.subarray(0, part.end - part.pos) : chunk;
         if (piece.length > 0) {
           part.pos += piece.length;
+          floor.pause();
           await writer.push(piece);
+          floor.resume();
         }
         watchdog.touch();
         if (part.pos >= part.end && part.end < announcedEnd) break; // the tail now belongs to another worker
@@ -358,10 +377,11 @@ class FileTransfer {
       // Bytes already received are still written (and kept) before the attempt ends; a disk error outranks the rest.
       const writeFailure = await writer?.settle();
       if (writeFailure !== undefined) throw writeFailure;
-      if (attempt.signal.aborted && !round.abort.signal.aborted) throw stall;
+      if (attempt.signal.aborted && !round.abort.signal.aborted) throw attempt.signal.reason instanceof TransientError ? attempt.signal.reason : stall;
       throw err;
     } finally {
       watchdog.stop();
+      floor?.stop();
       attempt.dispose();
       if (response !== undefined) abandonBody(response.body);
     }
@@ -514,6 +534,11 @@ class FileTransfer {
     const context = { ...this.requestContext(this.lastUrl()), attempts };
     if (err.detail.httpFailure !== undefined) return httpError(err.detail.httpFailure, context);
     if (err.detail.network !== undefined) return networkError(err.detail.network.reason, context, err);
+    const slow = err.detail.tooSlow;
+    if (slow !== undefined) {
+      const minimum = `${describeCap(slow.minBytesPerSecond)}/s`;
+      return new MistudioError('Http', `Download of ${this.label} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${slow.host} sent ${slow.bytes} B in ${describeDuration(slow.windowMs)}, slower than the minimum of ${minimum}`, {}, { cause: err });
+    }
     const tries = `after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
     return new MistudioError('Http', `Download of ${this.label} failed ${tries}: ${err.message}`, {}, { cause: err });
   }

@@ -4,7 +4,8 @@ import { MistudioError } from '../errors';
 import { failureFromHeaders, httpError, type RequestContext } from '../net/httpErrors';
 import { isRetryableNetworkFailure, networkFailureOf } from '../net/networkErrors';
 import { isRetryableStatus } from '../net/retry';
-import { serverWaitMs } from '../net/serverWait';
+import { serverWait } from '../net/serverWait';
+import { mayCarryToken } from '../net/tokenScope';
 import { TransientError } from './transientError';
 import type { ByteRange } from './types';
 
@@ -15,7 +16,7 @@ type ResponseBody = Dispatcher.ResponseData['body'];
 export interface OpenRequest {
   /** Where this request starts: the resolve URL, or a redirect target remembered from an earlier request. */
   readonly url: string;
-  /** The only origin that may receive credentials (the resolve URL's). */
+  /** The Hub's origin (the resolve URL's): credentials go there and where net/tokenScope.ts allows, never to a CDN. */
   readonly credentialOrigin: string;
   /** The full `authorization` header value, if any. */
   readonly authorization: string | undefined;
@@ -41,8 +42,8 @@ export interface OpenResponse {
 }
 
 /**
- * GET with redirects followed by hand: `authorization` goes only to the credential origin (so a token never reaches
- * a CDN on another host), and Range survives every hop. Returns a 200/206 response with its body unread; throws a
+ * GET with redirects followed by hand: `authorization` goes only where net/tokenScope.ts allows (the Hub's origin,
+ * relative redirects on it, the Hub's own hosts — never a CDN or a third host), and Range survives every hop. Returns a 200/206 response with its body unread; throws a
  * MistudioError for final failures and a TransientError for ones worth retrying.
  */
 export async function openResponse(req: OpenRequest): Promise<OpenResponse> {
@@ -50,7 +51,7 @@ export async function openResponse(req: OpenRequest): Promise<OpenResponse> {
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const headers: Record<string, string> = { ...req.headers };
     if (req.range !== undefined) headers.range = `bytes=${req.range[0]}-${req.range[1] - 1}`;
-    if (req.authorization !== undefined && current.origin === req.credentialOrigin) headers.authorization = req.authorization;
+    if (req.authorization !== undefined && mayCarryToken(current, req.credentialOrigin)) headers.authorization = req.authorization;
 
     const response = await request(current, {
       method: 'GET',
@@ -91,8 +92,12 @@ function statusError(status: number, headers: IncomingHttpHeaders, req: OpenRequ
   const header = (name: string): string | undefined => headerValue(headers, name);
   const failure = failureFromHeaders(status, header);
   if (isRetryableStatus(status)) {
-    const waitMs = serverWaitMs(header);
-    return new TransientError(`HTTP ${status}`, { httpFailure: failure, ...(waitMs !== undefined ? { serverWaitMs: waitMs } : {}) });
+    const wait = serverWait(status, header);
+    return new TransientError(`HTTP ${status}`, {
+      httpFailure: failure,
+      host: answeredBy.origin,
+      ...(wait !== undefined ? { serverWaitMs: wait.ms, rateLimited: wait.rateLimited } : {}),
+    });
   }
   if (status === 416) {
     return new MistudioError('Http', `Server cannot serve the requested bytes of ${req.label} (HTTP 416): its size differs from the listing`, { status });

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { RetryPolicy } from '../net/retry';
+import type { RetryPolicy, ServerWaitListener } from '../net/retry';
 import type { RepoRef } from '../repo';
 import type { OpenPartialFile } from './partialFile';
 
@@ -59,6 +59,14 @@ export interface DownloadFileOptions {
   readonly retry?: RetryOptions;
   /** No byte for this long → that request is aborted and retried from where it stopped. Default 30 s. */
   readonly stallTimeoutMs?: number;
+  /**
+   * A response slower than `minBytesPerSecond` over `windowMs` is cut and retried (without the fresh attempts other
+   * progress earns); once attempts run out the download fails naming the slow host. Default 1 kB/s over 60 s; a
+   * `minBytesPerSecond` of 0 turns it off.
+   */
+  readonly throughputFloor?: { readonly minBytesPerSecond: number; readonly windowMs: number };
+  /** Told while a request waits because the server asked (a 429's RateLimit reset): the progress shows it. */
+  readonly onServerWait?: ServerWaitListener;
   /** undici dispatcher (e.g. a ProxyAgent); default: a shared keep-alive Agent. */
   readonly dispatcher?: Dispatcher;
   /** Opens the partial file; tests inject failures (ENOSPC) here. Default: the real file system. */

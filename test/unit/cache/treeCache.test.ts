@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HfCache } from '../../../src/core/cache/hfCache';
 import { scanCache } from '../../../src/core/cache/scan';
-import { ensureTreeCache, readTreeCache, serializeTreeCache, treeCachePath, type TreeEntry } from '../../../src/core/cache/treeCache';
+import { ensureTreeCache, readTreeCache, serializeTreeCache, treeCacheChunks, treeCachePath, type TreeEntry } from '../../../src/core/cache/treeCache';
 import { COMMIT_A, MODEL, makeTempDir, removeDir } from './fixtures';
 
 const LISTING = new Map<string, TreeEntry>([
@@ -39,6 +39,27 @@ describe('trees/<commit>.json (huggingface_hub tree cache)', () => {
 
   it('serializes byte for byte as huggingface_hub does', () => {
     expect(serializeTreeCache(LISTING)).toBe(WRITTEN_BY_HUGGINGFACE_HUB);
+  });
+
+  it('a listing of thousands is written in chunks, never as one string, and reads as json.dump(indent=1) wrote it', async () => {
+    const big = new Map<string, TreeEntry>();
+    for (let i = 0; i < 2_500; i++) {
+      big.set(`d${i % 7}/ü-${i}.txt`, i % 3 === 0 ? { size: i, blobId: 'a'.repeat(40), lfs: { sha256: 'b'.repeat(64), size: i }, xetHash: 'c'.repeat(64) } : { size: i, blobId: 'd'.repeat(40) });
+    }
+    const chunks = [...treeCacheChunks(big)];
+    expect(chunks.length).toBe(3);
+    // What the whole-object JSON.stringify(…, null, 1) with ensure_ascii escapes makes of it.
+    const files: Record<string, unknown> = {};
+    for (const p of [...big.keys()].sort()) {
+      const e = big.get(p) as TreeEntry;
+      files[p] = { size: e.size, blob_id: e.blobId, ...(e.lfs ? { lfs_sha256: e.lfs.sha256, lfs_size: e.lfs.size } : {}), ...(e.xetHash ? { xet_hash: e.xetHash } : {}) };
+    }
+    const whole = JSON.stringify({ format_version: 1, files }, null, 1).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    expect(chunks.join('')).toBe(whole);
+    expect(serializeTreeCache(new Map())).toBe(JSON.stringify({ format_version: 1, files: {} }, null, 1));
+    await cache.ensureRepoLayout(MODEL);
+    expect(await ensureTreeCache(cache, MODEL, COMMIT_A, big)).toBe(true);
+    expect(fs.readFileSync(file(), 'utf8')).toBe(whole);
   });
 
   it('writes into <repo>/trees/<commit>.json beside a complete repo layout, reads back, and scans clean', async () => {

@@ -24,6 +24,10 @@ describe('parseConfig', () => {
         resumeOnStartup: true,
         offline: true,
         defaultIncludePatterns: ['*.safetensors', ' *.json ', ''],
+        'network.requestTimeoutSeconds': 120,
+        'network.maxMetadataMB': 64,
+        'network.maxRepoFiles': 5_000_000,
+        'network.minDownloadSpeedKBps': 0.5,
       }),
     );
     expect(problems).toEqual([]);
@@ -36,6 +40,7 @@ describe('parseConfig', () => {
       resumeOnStartup: true,
       offline: true,
       defaultIncludePatterns: ['*.safetensors', '*.json'],
+      network: { requestTimeoutSeconds: 120, maxMetadataMB: 64, maxRepoFiles: 5_000_000, minDownloadSpeedKBps: 0.5 },
     });
   });
 
@@ -50,6 +55,11 @@ describe('parseConfig', () => {
     ['hubEndpoint', 42],
     ['defaultIncludePatterns', '*.json'],
     ['defaultIncludePatterns', ['*.json', 3]],
+    ['network.requestTimeoutSeconds', 1],
+    ['network.requestTimeoutSeconds', 60.5],
+    ['network.maxMetadataMB', '32'],
+    ['network.maxRepoFiles', 10],
+    ['network.minDownloadSpeedKBps', -1],
   ])('falls back to the default for %s = %j and says so', (key, raw) => {
     const { value, problems } = parseConfig(reader({ [key]: raw }));
     expect(value).toEqual(DEFAULT_CONFIG);
@@ -82,6 +92,11 @@ describe('studioSettingsFor / cacheRootFor', () => {
   it('passes the numeric settings through', () => {
     const settings = studioSettingsFor({ ...DEFAULT_CONFIG, maxConcurrentDownloads: 3, maxConnectionsPerFile: 5, verifyChecksums: false }, {});
     expect(settings).toMatchObject({ maxConcurrentDownloads: 3, maxConnectionsPerFile: 5, verifyChecksums: false });
+  });
+
+  it('the network settings become the engine’s network limits, in its units', () => {
+    const network = { requestTimeoutSeconds: 90, maxMetadataMB: 64, maxRepoFiles: 2_000_000, minDownloadSpeedKBps: 0.5 };
+    expect(studioSettingsFor({ ...DEFAULT_CONFIG, network }, {}).network).toEqual({ requestTimeoutMs: 90_000, maxJsonBytes: 64_000_000, maxListingFiles: 2_000_000, minBytesPerSecond: 500 });
   });
 
   it('refuses an endpoint that is not an http(s) URL', () => {

@@ -132,7 +132,8 @@ describe('package.json contributions', () => {
   });
 
   it('declares every setting the config module reads', () => {
-    for (const key of ['hubEndpoint', 'cacheDir', 'maxConcurrentDownloads', 'maxConnectionsPerFile', 'verifyChecksums', 'resumeOnStartup', 'defaultIncludePatterns']) {
+    const network = ['network.requestTimeoutSeconds', 'network.maxMetadataMB', 'network.maxRepoFiles', 'network.minDownloadSpeedKBps'];
+    for (const key of ['hubEndpoint', 'cacheDir', 'maxConcurrentDownloads', 'maxConnectionsPerFile', 'verifyChecksums', 'resumeOnStartup', 'defaultIncludePatterns', ...network]) {
       expect(manifest.contributes.configuration.properties).toHaveProperty([`mistudio.${key}`]);
     }
   });

@@ -24,7 +24,7 @@ afterAll(async () => {
 
 // Transient answers are retried (see retry.test.ts); here retries run out fast, so the final error is what shows.
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxServerWaitMs: 5 };
-const client = (token?: string, extra: { timeoutMs?: number } = {}): HubClient =>
+const client = (token?: string, extra: Partial<ConstructorParameters<typeof HubClient>[0]> = {}): HubClient =>
   new HubClient({ endpoint: hub.url, ...(token ? { token } : {}), retry: FAST_RETRY, ...extra });
 const gpt2 = { kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' } as const;
 const gated = { kind: 'model', repoId: 'mistudio-demo/gated-model' } as const;
@@ -121,11 +121,12 @@ describe('HubClient errors', () => {
     expect(err.message).toBe(`Cannot reach ${endpoint}: connection refused`);
   });
 
-  it('Offline when the answer stalls past the timeout', async () => {
+  it('an answer that stalls past the request deadline is asked again, then fails naming the slow host', async () => {
     hub.setFaults([{ kind: 'stall', afterBytes: 10, ms: 60_000, match: { path: /^\/api\/models\// } }]);
-    const err = await failure(client(undefined, { timeoutMs: 300 }).repoInfo(gpt2, 'main'));
-    expect(err.code).toBe('Offline');
-    expect(err.message).toContain('timed out');
+    const err = await failure(client(undefined, { limits: { requestTimeoutMs: 300 }, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } }).repoInfo(gpt2, 'main'));
+    expect(err.code).toBe('Http');
+    expect(err.message).toBe(`${hub.url} answered too slowly: the repo info of ${gpt2.repoId} was not complete after 300 ms (2 attempts)`);
+    expect(hub.requests.filter((r) => r.url.includes('/revision/'))).toHaveLength(2);
   });
 
   it('Offline when the connection drops mid-answer', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configsFromCard, inferConfigs } from '../../../src/core/hub/datasetLayout';
 import { configFacts, memoryEstimate, parameterCount, pickSafetensorsPath } from '../../../src/core/hub/modelMetadata';
+import { datasetMetadata } from '../../../src/core/hub/repoMetadata';
 import type { RepoFile } from '../../../src/core/hub';
 
 const file = (path: string): RepoFile => ({ path, size: 1, oid: 'x' });
@@ -95,5 +96,24 @@ describe('dataset configs inferred from file names', () => {
       { name: 'default', splits: [{ name: 'train', files: ['more/stories2.jsonl', 'stories.jsonl'] }] },
     ]);
     expect(inferConfigs(['README.md'])).toEqual([]);
+  });
+
+  it('a 100k-file dataset is laid out in linear time (copying the split list per file took minutes)', () => {
+    const names = Array.from({ length: 100_000 }, (_, i) => `d${i % 100}/part-${i}.txt`);
+    const started = performance.now();
+    const configs = inferConfigs(names);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(configs.flatMap((c) => c.splits.map((s) => s.files.length)).reduce((a, b) => a + b, 0)).toBe(100_000);
+  });
+
+  it('an entry keeps the first 1000 files of a split and its count, not every name of a 100k-file dataset', () => {
+    const files = Array.from({ length: 2_500 }, (_, i) => file(`data/train-${String(i).padStart(5, '0')}.parquet`)).concat([file('data/test-0.parquet')]);
+    const info = { ref: { kind: 'dataset', repoId: 'a/b' }, commit: 'c'.repeat(40), gated: false, private: false, downloads: 0, likes: 0, tags: [] } as const;
+    const splits = datasetMetadata(info, files).configs?.[0]?.splits;
+    expect(splits?.map((s) => [s.name, s.files.length, s.fileCount])).toEqual([
+      ['train', 1000, 2500],
+      ['test', 1, undefined],
+    ]);
+    expect(splits?.[0]?.files[999]).toBe('data/train-00999.parquet');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { delay } from '../../../src/core/delay';
 import { isCancellation } from '../../../src/core/errors';
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, isIdempotent, isRetryableStatus, resolveRetryPolicy, retryDelayMs } from '../../../src/core/net/retry';
-import { parseRetryAfterMs, serverWaitMs } from '../../../src/core/net/serverWait';
+import { describePolicy, parseRateLimit, parseRetryAfterMs, serverWait } from '../../../src/core/net/serverWait';
 
 // The one retry policy of metadata calls and file transfers (core/hub and core/transfer both use these functions).
 const POLICY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000, maxServerWaitMs: 60_000 };
@@ -35,8 +35,41 @@ describe('Retry-After', () => {
   });
   it('is what a response asks for, whatever the case of the header name', () => {
     const headers = new Headers({ 'Retry-After': '7' });
-    expect(serverWaitMs((name) => headers.get(name) ?? undefined)).toBe(7_000);
-    expect(serverWaitMs(() => undefined)).toBeUndefined();
+    expect(serverWait(503, (name) => headers.get(name) ?? undefined)).toEqual({ ms: 7_000, rateLimited: false });
+    expect(serverWait(503, () => undefined)).toBeUndefined();
+  });
+});
+
+describe('RateLimit and RateLimit-Policy (as huggingface_hub reads them)', () => {
+  const lookup = (values: Record<string, string>) => {
+    const headers = new Headers(values);
+    return (name: string): string | undefined => headers.get(name) ?? undefined;
+  };
+
+  it('parses the Hub’s headers', () => {
+    expect(parseRateLimit(lookup({ RateLimit: '"api";r=0;t=55', 'RateLimit-Policy': '"fixed window";"api";q=500;w=300' }))).toEqual({
+      resource: 'api',
+      remaining: 0,
+      resetSeconds: 55,
+      limit: 500,
+      windowSeconds: 300,
+    });
+    expect(parseRateLimit(lookup({ ratelimit: '"resolvers" ; r = 12 ; t = 3' }))).toEqual({ resource: 'resolvers', remaining: 12, resetSeconds: 3 });
+    expect(parseRateLimit(lookup({ RateLimit: 'nonsense' }))).toBeUndefined();
+    expect(parseRateLimit(lookup({ RateLimit: `"api";r=0;t=5${'x'.repeat(5000)}` }))).toBeUndefined();
+    expect(describePolicy(parseRateLimit(lookup({ RateLimit: '"api";r=0;t=55', 'RateLimit-Policy': '"fixed window";"api";q=500;w=300' })))).toBe('500 api requests per 5 min');
+  });
+
+  it('a 429 with nothing left waits until the window resets, plus a second, before Retry-After', () => {
+    const wait = serverWait(429, lookup({ RateLimit: '"api";r=0;t=55', 'Retry-After': '2' }));
+    expect(wait).toMatchObject({ ms: 56_000, rateLimited: true });
+    expect(wait?.rateLimit?.resetSeconds).toBe(55);
+  });
+
+  it('RateLimit counts only on a 429 with nothing remaining; otherwise Retry-After decides', () => {
+    expect(serverWait(429, lookup({ RateLimit: '"api";r=3;t=55', 'Retry-After': '2' }))).toMatchObject({ ms: 2_000, rateLimited: true });
+    expect(serverWait(503, lookup({ RateLimit: '"api";r=0;t=55', 'Retry-After': '2' }))).toEqual({ ms: 2_000, rateLimited: false });
+    expect(serverWait(429, lookup({ RateLimit: '"api";r=3;t=55' }))).toBeUndefined();
   });
 });
 

@@ -65,6 +65,28 @@ describe('retries continue from where the bytes stopped', () => {
     expect(headerOf(cdnRequests()[1]!.headers, 'range')).toBe(`bytes=70000-${WEIGHTS.length - 1}`);
   });
 
+  it('a trickle under the throughput floor (slow-loris) is cut and retried without fresh attempts, then fails naming the host', async () => {
+    // 8 bytes every 40 ms: always under the stall timeout, far under 2 kB/s.
+    hub.setFaults([{ kind: 'trickle', bytes: 8, everyMs: 40, match: { server: 'cdn' } }]);
+    const options = optionsFor(hub, tmp.dir, 'weights.bin');
+    const started = Date.now();
+    const error = await downloadFile({ ...options, stallTimeoutMs: 5_000, throughputFloor: { minBytesPerSecond: 2_000, windowMs: 300 }, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } }).catch(
+      (e: unknown) => e,
+    );
+    expect(isMistudioError(error, 'Http'), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`^Download of weights.bin failed after 3 attempts: ${hub.cdnUrl} sent \\d+ B in \\d+ ms, slower than the minimum of 2 kB/s$`));
+    expect(cdnRequests()).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a slow but steady transfer above the floor completes', async () => {
+    hub.setFaults([{ kind: 'trickle', bytes: 16 * 1024, everyMs: 5, match: { server: 'cdn' }, times: 1 }]);
+    const options = optionsFor(hub, tmp.dir, 'weights.bin');
+    await downloadFile({ ...options, throughputFloor: { minBytesPerSecond: 2_000, windowMs: 300 } });
+    expect(readIfExists(options.finalPath)?.equals(WEIGHTS)).toBe(true);
+    expect(cdnRequests()).toHaveLength(1);
+  });
+
   it('a stalled response is aborted after stallTimeoutMs and resumed', async () => {
     hub.setFaults([{ kind: 'stall', afterBytes: 50_000, ms: 20_000, match: { server: 'cdn' }, times: 1 }]);
     const options = optionsFor(hub, tmp.dir, 'weights.bin');
@@ -83,7 +105,8 @@ describe('retries continue from where the bytes stopped', () => {
     const options = optionsFor(hub, tmp.dir, 'config.json');
     await downloadFile(options);
     expect(readIfExists(options.finalPath)?.equals(CONFIG)).toBe(true);
-    expect(hub.requests.map((r) => r.status)).toEqual([500, 503, 429, 200]);
+    // The last answer is the Hub's relative 307 to /api/resolve-cache/…, where the file comes from.
+    expect(hub.requests.map((r) => r.status)).toEqual([500, 503, 429, 307, 200]);
   });
 
   it('honours Retry-After before retrying', async () => {
@@ -93,7 +116,7 @@ describe('retries continue from where the bytes stopped', () => {
     await downloadFile({ ...options, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
     // A lower bound only: backoff alone would have waited at most 5 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(hub.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(hub.requests.map((r) => r.status)).toEqual([429, 307, 200]);
   });
 
   it('gives up after maxAttempts with an error naming the file and cause', async () => {
