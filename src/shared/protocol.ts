@@ -72,6 +72,8 @@ export interface ProgressRow {
   readonly etaSeconds: number | null;
   /** Files waiting for another download of the same blob. */
   readonly waitingFiles: number;
+  /** Seconds until a rate-limited download resumes; null when it is not rate-limited. */
+  readonly rateLimitResumeSeconds: number | null;
 }
 
 export interface FileRow {

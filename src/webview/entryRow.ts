@@ -1,7 +1,7 @@
 import type { EntryStatus } from '../core/catalog/types';
 import type { EntryAction, EntryRow, ProgressRow } from '../shared/protocol';
 import { h, icon, replaceChildren, setAttrs, setText } from './dom';
-import { STATUS_ICONS, STATUS_LABELS, formatAge, formatBytes, formatDuration, formatParameters, formatRate, waitingNote } from './format';
+import { STATUS_ICONS, STATUS_LABELS, formatAge, formatBytes, formatDuration, formatParameters, formatRate, rateLimitNote, waitingNote } from './format';
 
 export interface ActionSpec {
   readonly action: EntryAction;
@@ -72,8 +72,8 @@ export function progressLine(entry: EntryRow, progress: ProgressRow | undefined)
     case 'downloading': {
       if (!progress) return total > 0 ? `${percent}% of ${formatBytes(total)}` : 'Starting…';
       const eta = progress.etaSeconds === null ? '' : ` · ${formatDuration(progress.etaSeconds)} left`;
-      const waiting = waitingNote(progress.waitingFiles);
-      return `${percent}% · ${formatRate(progress.bytesPerSecond)}${eta}${waiting ? ` · ${waiting}` : ''}`;
+      const notes = [waitingNote(progress.waitingFiles), rateLimitNote(progress.rateLimitResumeSeconds ?? undefined)].filter((n) => n !== undefined);
+      return `${percent}% · ${formatRate(progress.bytesPerSecond)}${eta}${notes.map((n) => ` · ${n}`).join('')}`;
     }
     case 'queued':
       return 'Waiting for a free slot';

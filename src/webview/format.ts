@@ -1,7 +1,7 @@
 import type { EntryStatus } from '../core/catalog/types';
-import { formatBytes, formatDuration, formatRate, waitingNote } from '../core/progress';
+import { formatBytes, formatDuration, formatRate, rateLimitNote, waitingNote } from '../core/progress';
 
-export { formatBytes, formatDuration, formatRate, waitingNote };
+export { formatBytes, formatDuration, formatRate, rateLimitNote, waitingNote };
 
 /** 124_000_000 → "124M", 7_240_000_000 → "7.2B". */
 export function formatCount(n: number): string {

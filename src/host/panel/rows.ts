@@ -52,6 +52,7 @@ export function toProgressRow(entryId: string, p: ProgressSnapshot): ProgressRow
     bytesPerSecond: p.bytesPerSecond,
     etaSeconds: p.etaSeconds ?? null,
     waitingFiles: p.waitingFiles,
+    rateLimitResumeSeconds: p.rateLimitResumeSeconds ?? null,
   };
 }
 

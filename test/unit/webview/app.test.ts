@@ -83,6 +83,11 @@ describe('Studio page: catalog', () => {
     await vi.waitFor(() => expect(rowNames(panel!.root)).toEqual(['org/big']));
     panel.studio.progressEmitter.fire({ entryId: id as string, progress: { bytesDone: 400_000_000, bytesTotal: 1_000_000_000, fraction: 0.4, bytesPerSecond: 50_000_000, etaSeconds: 12, waitingFiles: 0 } });
     await vi.waitFor(() => expect(query('.entry-row .progress-text').textContent).toBe('40% · 50.0 MB/s · 12s left'));
+    // Rate-limited by the Hub: the countdown the notification and the tree show, here too.
+    panel.studio.progressEmitter.fire({ entryId: id as string, progress: { bytesDone: 400_000_000, bytesTotal: 1_000_000_000, fraction: 0.4, bytesPerSecond: 0, etaSeconds: undefined, waitingFiles: 0, rateLimitResumeSeconds: 48 } });
+    await vi.waitFor(() => expect(query('.entry-row .progress-text').textContent).toMatch(/rate limited by the Hub, resuming in 48 s$/));
+    panel.studio.progressEmitter.fire({ entryId: id as string, progress: { bytesDone: 400_000_000, bytesTotal: 1_000_000_000, fraction: 0.4, bytesPerSecond: 50_000_000, etaSeconds: 12, waitingFiles: 0 } });
+    await vi.waitFor(() => expect(query('.entry-row .progress-text').textContent).toBe('40% · 50.0 MB/s · 12s left'));
     expect(query('.entry-row .bar').getAttribute('aria-valuenow')).toBe('40');
     expect(query<HTMLElement>('.entry-row .bar-fill').style.width).toBe('40%');
     expect(query('.host-info').textContent).toMatch(/1 downloading · 50.0 MB\/s/);

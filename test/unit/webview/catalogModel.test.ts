@@ -83,7 +83,7 @@ describe('CatalogModel', () => {
     const model = new CatalogModel(host.client);
     model.reload();
     await host.answer(1, { items: [row('a', 'downloading'), row('b', 'downloading')], total: 2, offset: 0 });
-    const progress = (id: string) => ({ entryId: id, bytesDone: 1, bytesTotal: 2, fraction: 0.5, bytesPerSecond: 10, etaSeconds: 1, waitingFiles: 0 });
+    const progress = (id: string) => ({ entryId: id, bytesDone: 1, bytesTotal: 2, fraction: 0.5, bytesPerSecond: 10, etaSeconds: 1, waitingFiles: 0, rateLimitResumeSeconds: null });
     model.applyUpdate({ changed: [], removed: [], progress: [progress('a'), progress('b')], counts: noCounts, cleanupRunning: 0 });
     expect(host.queries).toHaveLength(1);
     expect(model.totalRate()).toBe(20);
