@@ -1,5 +1,6 @@
 import { resolveCacheRoot } from '../core/cache';
 import { isOfflineEnv, resolveEndpoint } from '../core/hub';
+import { checkUserNetworkLimit, DEFAULT_USER_NETWORK_LIMITS, networkLimitsFor, type UserNetworkLimits } from '../core/net/userLimits';
 import type { StudioSettings } from '../core/studioTypes';
 
 /**
@@ -23,16 +24,8 @@ export interface MistudioConfig {
   readonly network: NetworkConfig;
 }
 
-export interface NetworkConfig {
-  /** A metadata request from sending to its last byte. */
-  readonly requestTimeoutSeconds: number;
-  /** The largest metadata answer (repo info, a listing page) read into memory. */
-  readonly maxMetadataMB: number;
-  /** The most files a repo's listing may name. */
-  readonly maxRepoFiles: number;
-  /** The slowest a file transfer may go (averaged over a minute) before it is retried, then fails; 0 turns it off. */
-  readonly minDownloadSpeedKBps: number;
-}
+/** `mistudio.network.*`, in the units of core/net/userLimits.ts (the CLI's environment variables use the same). */
+export type NetworkConfig = UserNetworkLimits;
 
 /** VS Code's own `http.*` network settings that apply to Hub traffic. */
 export interface ProxyConfig {
@@ -56,15 +49,7 @@ export const DEFAULT_CONFIG: MistudioConfig = {
   resumeOnStartup: false,
   offline: false,
   defaultIncludePatterns: [],
-  network: { requestTimeoutSeconds: 60, maxMetadataMB: 32, maxRepoFiles: 1_000_000, minDownloadSpeedKBps: 1 },
-};
-
-/** The range each `mistudio.network.*` setting accepts. */
-const NETWORK_LIMITS: Readonly<Record<keyof NetworkConfig, { readonly min: number; readonly max: number; readonly integer: boolean }>> = {
-  requestTimeoutSeconds: { min: 5, max: 3600, integer: true },
-  maxMetadataMB: { min: 1, max: 2048, integer: true },
-  maxRepoFiles: { min: 1000, max: 100_000_000, integer: true },
-  minDownloadSpeedKBps: { min: 0, max: 1_000_000, integer: false },
+  network: DEFAULT_USER_NETWORK_LIMITS,
 };
 
 const LIMITS = { min: 1, max: 32 } as const;
@@ -121,13 +106,10 @@ export function parseConfig(read: (key: string) => unknown): Parsed<MistudioConf
   const network = (): NetworkConfig => {
     const read1 = (key: keyof NetworkConfig): number => {
       const raw = read(`network.${key}`);
-      const { min, max, integer } = NETWORK_LIMITS[key];
       if (raw === undefined || raw === null) return DEFAULT_CONFIG.network[key];
-      if (typeof raw !== 'number' || !Number.isFinite(raw) || (integer && !Number.isInteger(raw)) || raw < min || raw > max) {
-        bad(`network.${key}`, `a ${integer ? 'whole ' : ''}number from ${min} to ${max}`);
-        return DEFAULT_CONFIG.network[key];
-      }
-      return raw;
+      const { value, expected } = checkUserNetworkLimit(key, raw);
+      if (value === undefined) bad(`network.${key}`, expected);
+      return value ?? DEFAULT_CONFIG.network[key];
     };
     return {
       requestTimeoutSeconds: read1('requestTimeoutSeconds'),
@@ -173,12 +155,7 @@ export function studioSettingsFor(config: MistudioConfig, env: NodeJS.ProcessEnv
     maxConnectionsPerFile: config.maxConnectionsPerFile,
     verifyChecksums: config.verifyChecksums,
     offline: config.offline || isOfflineEnv(env),
-    network: {
-      requestTimeoutMs: config.network.requestTimeoutSeconds * 1000,
-      maxJsonBytes: config.network.maxMetadataMB * 1_000_000,
-      maxListingFiles: config.network.maxRepoFiles,
-      minBytesPerSecond: Math.round(config.network.minDownloadSpeedKBps * 1000),
-    },
+    network: networkLimitsFor(config.network),
   };
 }
 

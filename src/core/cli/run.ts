@@ -6,6 +6,8 @@ import { describeError, isMistudioError, MistudioError } from '../errors';
 import { isOfflineEnv, resolveEndpoint, resolveToken } from '../hub';
 import { formatBytes, rateLimitNote } from '../progress';
 import { validateRepoId, validateRevision } from '../repo';
+import type { NetworkLimits } from '../net/limits';
+import { checkUserNetworkLimit, DEFAULT_USER_NETWORK_LIMITS, networkLimitsFor, USER_NETWORK_LIMIT_ENV, type UserNetworkLimits } from '../net/userLimits';
 import { openStudio } from '../studio';
 import type { CatalogEntry } from '../catalog';
 import type { DownloadRequest, RevisionHolder, StudioApi, StudioOptions } from '../studioTypes';
@@ -77,6 +79,7 @@ async function open(options: CommonOptions, io: CliIo): Promise<StudioApi> {
     xetCacheRoot: resolveXetCacheRoot({ env: io.env, homedir }),
     endpoint,
     offline: isOfflineEnv(io.env),
+    network: networkLimitsFromEnv(io.env),
     token: () => token,
     userAgent: 'mistudio-cli',
     onWarning: (message) => io.stderr.write(`mistudio: warning: ${message}\n`),
@@ -100,6 +103,24 @@ function checkArguments(command: ParsedCommand): ParsedCommand {
     repoId: validateRepoId(command.repoId),
     ...(command.revision !== undefined ? { revision: validateRevision(command.revision) } : {}),
   };
+}
+
+/**
+ * The network limits a mirror may need more of, from MISTUDIO_REQUEST_TIMEOUT_SECONDS, MISTUDIO_MAX_METADATA_MB,
+ * MISTUDIO_MAX_REPO_FILES and MISTUDIO_MIN_DOWNLOAD_SPEED_KBPS (the extension's mistudio.network.* settings). A value
+ * out of range is a usage error, not a silent default.
+ */
+function networkLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<NetworkLimits> {
+  const user: Record<keyof UserNetworkLimits, number> = { ...DEFAULT_USER_NETWORK_LIMITS };
+  for (const key of Object.keys(USER_NETWORK_LIMIT_ENV) as Array<keyof UserNetworkLimits>) {
+    const name = USER_NETWORK_LIMIT_ENV[key];
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    const { value, expected } = checkUserNetworkLimit(key, Number(raw));
+    if (value === undefined) throw new MistudioError('InvalidInput', `${name}=${echo(raw, 40)} is not ${expected}`);
+    user[key] = value;
+  }
+  return networkLimitsFor(user);
 }
 
 function defaultCatalog(env: NodeJS.ProcessEnv, homedir: string): string {
