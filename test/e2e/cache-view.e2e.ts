@@ -8,7 +8,7 @@ import { demoRepos } from '../fake-hub/demo';
 import { startFakeHub, type FakeHub } from '../fake-hub/index';
 import { buildSafetensors } from '../fake-hub/safetensors';
 import { addRevision } from '../unit/cache/fixtures';
-import { openStudioSidebar, startSession, type E2ESession } from './session';
+import { openStudioSidebar, pickFromContextMenu, startSession, waitForNotification, type E2ESession } from './session';
 
 /** Put in the cache as Python would have: the fake hub does not even serve it. */
 const CACHED = { kind: 'model' as const, repoId: 'python-only/e2e-cached' };
@@ -20,13 +20,6 @@ function pane(page: Page, title: string): Locator {
 
 function row(page: Page, paneTitle: string, text: string | RegExp): Locator {
   return pane(page, paneTitle).locator('.monaco-list-row', { hasText: text }).first();
-}
-
-async function contextMenu(page: Page, target: Locator, item: string): Promise<void> {
-  await target.click({ button: 'right' });
-  const menu = page.locator('.context-view .monaco-menu');
-  await menu.waitFor({ state: 'visible' });
-  await menu.locator('.action-label', { hasText: item }).click();
 }
 
 function toast(page: Page, text: string | RegExp): Locator {
@@ -74,7 +67,7 @@ describe('The Cache view', function () {
     const page = session.page;
     hub.resetStats();
     await row(page, 'Cache', CACHED.repoId).click();
-    await contextMenu(page, row(page, 'Cache', /^main/), 'Add to Catalog');
+    await pickFromContextMenu(page, row(page, 'Cache', /^main/), 'Add to Catalog');
     await row(page, 'Models', 'e2e-cached').locator('.codicon-pass-filled').waitFor({ state: 'visible', timeout: 30_000 });
     await row(page, 'Cache', /this workspace/).waitFor({ state: 'visible', timeout: 30_000 });
     assert.deepEqual(hub.requests, []);
@@ -84,7 +77,7 @@ describe('The Cache view', function () {
     const page = session.page;
     const snapshot = path.join(cacheRoot, 'models--python-only--e2e-cached', 'snapshots', COMMIT);
     fs.truncateSync(fs.realpathSync(path.join(snapshot, 'model.safetensors')), 100);
-    await contextMenu(page, row(page, 'Cache', /^main/), 'Verify Files');
+    await pickFromContextMenu(page, row(page, 'Cache', /^main/), 'Verify Files');
     const warning = toast(page, /1 of 2 files are damaged: model\.safetensors/);
     await warning.waitFor({ state: 'visible', timeout: 30_000 });
     assert.ok(await warning.locator('.monaco-button', { hasText: 'Repair' }).isVisible());
@@ -93,13 +86,13 @@ describe('The Cache view', function () {
 
   it('Delete Repo from Disk asks, frees it in the background, and the repo leaves both views', async () => {
     const page = session.page;
-    await contextMenu(page, row(page, 'Cache', CACHED.repoId), 'Delete Repo from Disk');
+    await pickFromContextMenu(page, row(page, 'Cache', CACHED.repoId), 'Delete Repo from Disk');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await dialog.innerText(), /Delete python-only\/e2e-cached \(1 revision\) from disk\?/);
     assert.match(await dialog.innerText(), /Its entry leaves this workspace's catalog \(main\)/);
     await dialog.getByRole('button', { name: 'Delete from Disk' }).click();
-    await toast(page, /Freed \d/).waitFor({ state: 'visible', timeout: 30_000 });
+    await waitForNotification(page, /Freed \d/);
     await row(page, 'Cache', CACHED.repoId).waitFor({ state: 'detached', timeout: 30_000 });
     await row(page, 'Models', 'e2e-cached').waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(fs.existsSync(path.join(cacheRoot, 'models--python-only--e2e-cached')), false);

@@ -126,3 +126,39 @@ export function findFiles(dir: string, name: string): string[] {
 export function treeRow(page: Page, text: string): Locator {
   return page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
 }
+
+/**
+ * Runs `item` from the context menu of `target` as a person would: right-click, point at the item, click. The
+ * workbench's menu ignores a mouse-up that lands the same instant the pointer arrives (no hand clicks that fast), so
+ * the click waits until the menu has taken the hover, and the menu must close (the action ran) before this returns.
+ */
+export async function pickFromContextMenu(page: Page, target: Locator, item: string | RegExp): Promise<void> {
+  await target.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  await menu.waitFor({ state: 'visible' });
+  const entry = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: item }) });
+  await entry.hover();
+  await menu.locator('.action-item.focused', { has: page.locator('.action-label', { hasText: item }) }).waitFor({ state: 'visible' });
+  await entry.click({ delay: 80 });
+  await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+}
+
+/**
+ * Waits for a notification saying `text`: as a toast, or — when the workbench keeps it out of the toasts (they make
+ * room for newer ones and fade on their own) — in the notification center, which keeps every message.
+ */
+export async function waitForNotification(page: Page, text: string | RegExp, timeoutMs = 30_000): Promise<void> {
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  try {
+    await toast.waitFor({ state: 'visible', timeout: Math.min(timeoutMs, 10_000) });
+    return;
+  } catch {
+    // Not as a toast (yet): the center says whether it was shown.
+  }
+  await runFromPalette(page, 'Notifications: Show Notifications');
+  try {
+    await page.locator('.notifications-center .notification-list-item', { hasText: text }).first().waitFor({ state: 'visible', timeout: Math.max(1_000, timeoutMs - 10_000) });
+  } finally {
+    await page.keyboard.press('Escape');
+  }
+}

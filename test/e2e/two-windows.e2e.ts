@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { openAnotherWindow, type Workbench } from '../harness/browser';
 import { demoRepos } from '../fake-hub/demo';
 import { startFakeHub, type FakeHub } from '../fake-hub/index';
-import { downloadFromPalette, findFiles, openStudioSidebar, startSession, treeRow, waitForValue, type E2ESession } from './session';
+import { downloadFromPalette, findFiles, openStudioSidebar, pickFromContextMenu, startSession, treeRow, waitForValue, type E2ESession } from './session';
 
 const GPT2 = 'mistudio-demo/tiny-gpt2';
 /** How long window B may take to drop a row deleted in window A: a few seconds, generous for a loaded machine. */
@@ -81,10 +81,7 @@ describe('Two windows on one workspace', function () {
     for (const page of [a, b]) await treeRow(page, 'tiny-gpt2').locator('.codicon-pass-filled').waitFor({ state: 'visible', timeout: 60_000 });
     await b.evaluate((mark) => Object.assign(globalThis, { [mark]: true }), MARK);
 
-    await treeRow(a, 'tiny-gpt2').click({ button: 'right' });
-    const menu = a.locator('.context-view .monaco-menu');
-    await menu.waitFor({ state: 'visible' });
-    await menu.locator('.action-label', { hasText: /^Delete$/ }).click();
+    await pickFromContextMenu(a, treeRow(a, 'tiny-gpt2'), /^Delete$/);
     const dialog = a.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await dialog.innerText(), /Delete mistudio-demo\/tiny-gpt2\?/);
