@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { MistudioError, cancelled } from '../errors';
-import { acquireFileLock, tryAcquireFileLock, type HeldLock } from '../locking/fileLock';
+import { MistudioError, cancelled, isMistudioError } from '../errors';
+import { acquireFileLock, tryAcquireFileLockAsync, type HeldLock } from '../locking/fileLock';
 import type { CacheRepoRef } from '../repo';
 import { errnoCode, ioError } from './fsUtil';
 import type { HfCache } from './hfCache';
@@ -23,6 +23,7 @@ export type BlobLock = <T>(ref: CacheRepoRef, blobId: string, task: () => Promis
  */
 export class BlobLocks {
   private readonly local = new Map<string, Promise<unknown>>();
+  private readonly checkedFolders = new Set<string>();
 
   constructor(private readonly cache: HfCache) {}
 
@@ -44,8 +45,7 @@ export class BlobLocks {
         tell();
         await untilSettledOrAborted(previous, options.signal);
       }
-      await this.ensureLockFolder(ref);
-      const held = await acquireFileLock(file, { ...(options.signal ? { signal: options.signal } : {}), onWait: tell });
+      const held = await this.inLockFolder(ref, () => acquireFileLock(file, { ...(options.signal ? { signal: options.signal } : {}), onWait: tell }));
       return await holding(held, task);
     } finally {
       this.leave(file, turn, releaseLocal);
@@ -63,8 +63,7 @@ export class BlobLocks {
     const turn = new Promise<void>((resolve) => (releaseLocal = resolve));
     this.local.set(file, turn);
     try {
-      await this.ensureLockFolder(ref);
-      const held = tryAcquireFileLock(file);
+      const held = await this.inLockFolder(ref, () => tryAcquireFileLockAsync(file));
       return held ? await holding(held, task) : undefined;
     } finally {
       this.leave(file, turn, releaseLocal);
@@ -77,6 +76,20 @@ export class BlobLocks {
     if (this.local.get(file) === turn) this.local.delete(file);
   }
 
+  /** Takes a lock in the repo's lock folder, making the folder again if it went away since it was checked. */
+  private async inLockFolder<T>(ref: CacheRepoRef, take: () => Promise<T>): Promise<T> {
+    await this.ensureLockFolder(ref);
+    try {
+      return await take();
+    } catch (err) {
+      // Deleting a repo's last revision removes its empty lock folder (as may `hf cache rm`): check and make it again.
+      if (!isMistudioError(err) || errnoCode(err.cause) !== 'ENOENT') throw err;
+      this.checkedFolders.delete(path.join(this.cache.root, LAYOUT.locks, repoFolderName(ref)));
+      await this.ensureLockFolder(ref);
+      return take();
+    }
+  }
+
   /**
    * `.locks/<repo folder>/`, created like huggingface_hub does (mkdir -p). Opening the lock truncates it, so neither
    * folder may be a symlink: in a shared cache it could point anywhere.
@@ -84,6 +97,8 @@ export class BlobLocks {
   private async ensureLockFolder(ref: CacheRepoRef): Promise<void> {
     const locks = path.join(this.cache.root, LAYOUT.locks);
     const dir = path.join(locks, repoFolderName(ref));
+    // Checked once per folder and process: a download takes a lock per file, and these calls were a third of it.
+    if (this.checkedFolders.has(dir)) return;
     try {
       await fs.mkdir(dir, { recursive: true });
     } catch (err) {
@@ -97,7 +112,7 @@ export class BlobLocks {
       if (st !== undefined && !st.isDirectory()) {
         throw new MistudioError('UnsafePath', `Refusing to lock through ${folder}: it is a symlink or not a folder`, { path: folder });
       }
-    }
+    }    this.checkedFolders.add(dir);
   }
 }
 

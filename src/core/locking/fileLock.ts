@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { delay } from '../delay';
 import { MistudioError, cancelled, describeError } from '../errors';
-import { nativeLockApi, type NativeLockApi } from './nativeLock';
+import { nativeLockApi, type NativeLockApi, type NativeTryResult } from './nativeLock';
 
 /**
  * A lock held on a file, visible to every process on the machine (and to Python's filelock): the OS lock where the
@@ -58,23 +58,48 @@ export function setLockWarningSink(sink: ((message: string) => void) | undefined
 
 /** One attempt: the lock, or undefined when someone else holds it. */
 export function tryAcquireFileLock(file: string, mode: number = SHARED_LOCK_MODE): HeldLock | undefined {
-  const { native } = currentBackend();
-  if (native instanceof Error) {
-    if (!warnedNoNative) {
-      warnedNoNative = true;
-      onFallbackWarning?.(`OS file locks are unavailable (${native.message}); using lock files instead, which Python's filelock does not see`);
-    }
-    return trySoftLock(file, mode);
-  }
-  let outcome: ReturnType<NativeLockApi['tryLock']>;
+  const native = nativeOrWarn();
+  if (native === undefined) return trySoftLock(file, mode);
+  let outcome: NativeTryResult;
   try {
     outcome = native.tryLock(file, mode);
   } catch (err) {
-    throw new MistudioError('Io', `Cannot lock ${file}: ${describeError(err)}`, { path: file }, { cause: err });
+    throw lockError(file, err);
   }
+  return heldOrNot(file, mode, outcome);
+}
+
+/** The same attempt with the lock file's creation off the event loop (a download takes one lock per file). */
+export async function tryAcquireFileLockAsync(file: string, mode: number = SHARED_LOCK_MODE): Promise<HeldLock | undefined> {
+  const native = nativeOrWarn();
+  if (native === undefined) return trySoftLock(file, mode);
+  let outcome: NativeTryResult;
+  try {
+    outcome = await native.tryLockAsync(file, mode);
+  } catch (err) {
+    throw lockError(file, err);
+  }
+  return heldOrNot(file, mode, outcome);
+}
+
+function nativeOrWarn(): NativeLockApi | undefined {
+  const { native } = currentBackend();
+  if (!(native instanceof Error)) return native;
+  if (!warnedNoNative) {
+    warnedNoNative = true;
+    onFallbackWarning?.(`OS file locks are unavailable (${native.message}); using lock files instead, which Python's filelock does not see`);
+  }
+  return undefined;
+}
+
+function heldOrNot(file: string, mode: number, outcome: NativeTryResult): HeldLock | undefined {
   if (outcome === 'busy') return undefined;
   if (outcome === 'unsupported') return trySoftLock(file, mode);
   return { file, soft: false, release: () => outcome.release() };
+}
+
+function lockError(file: string, err: unknown): MistudioError {
+  return new MistudioError('Io', `Cannot lock ${file}: ${describeError(err)}`, { path: file }, { cause: err });
 }
 
 /**
@@ -89,7 +114,7 @@ export async function acquireFileLock(file: string, options: AcquireOptions = {}
   let told = false;
   for (;;) {
     if (options.signal?.aborted) throw cancelled();
-    const held = tryAcquireFileLock(file, mode);
+    const held = await tryAcquireFileLockAsync(file, mode);
     if (held) return held;
     if (!told) {
       told = true;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * The operating system's own file lock, taken exactly where Python's `filelock.FileLock` takes it, so that a lock held
@@ -13,8 +14,15 @@ import * as path from 'node:path';
  */
 export interface NativeLockApi {
   /** Opens (creating with `mode`) and locks without waiting: the held lock, 'busy', or 'unsupported' (no flock here). */
-  tryLock(file: string, mode: number): NativeHeldLock | 'busy' | 'unsupported';
+  tryLock(file: string, mode: number): NativeTryResult;
+  /**
+   * The same, with the open (which creates and truncates: milliseconds on a busy disk) and the other file calls off
+   * the event loop; only the non-blocking lock call itself runs on it.
+   */
+  tryLockAsync(file: string, mode: number): Promise<NativeTryResult>;
 }
+
+export type NativeTryResult = NativeHeldLock | 'busy' | 'unsupported';
 
 export interface NativeHeldLock {
   release(): void;
@@ -90,35 +98,66 @@ function posixLocks(koffi: Koffi): NativeLockApi {
   // No flock on this filesystem (some NFS, Lustre, FUSE): filelock then raises "use SoftFileLock instead".
   const unsupported = new Set([codes.ENOSYS, codes.ENOLCK, codes.EOPNOTSUPP, codes.ENOTSUP].filter((c): c is number => c !== undefined));
   const noFollow = fs.constants.O_NOFOLLOW ?? 0;
+  const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC | noFollow;
+  /** flock on an open descriptor: the held lock (which closes `fd` on release), or why not (`fd` then closed). */
+  const lockOpened = (file: string, fd: number): NativeTryResult => {
+    if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+      const errno = koffi.errno();
+      fs.closeSync(fd);
+      if (wouldBlock.has(errno)) return 'busy';
+      if (unsupported.has(errno)) return 'unsupported';
+      throw Object.assign(new Error(`flock(${file}) failed with errno ${errno}`), { code: errnoName(codes, errno) });
+    }
+    return releasableOnce(
+      () => flock(fd, LOCK_UN),
+      () => fs.closeSync(fd),
+    );
+  };
   return {
     tryLock(file, mode) {
       // filelock: os.open(path, O_RDWR | O_CREAT | O_TRUNC [| O_NOFOLLOW], mode), then fchmod to the same mode.
-      const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC | noFollow, mode);
+      const fd = fs.openSync(file, flags, mode);
       try {
         fs.fchmodSync(fd, mode);
       } catch {
         // Someone else's lock file in a shared cache: we may lock it, not chmod it.
       }
-      if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-        const errno = koffi.errno();
-        fs.closeSync(fd);
-        if (wouldBlock.has(errno)) return 'busy';
-        if (unsupported.has(errno)) return 'unsupported';
-        throw Object.assign(new Error(`flock(${file}) failed with errno ${errno}`), { code: errnoName(codes, errno) });
-      }
+      const held = lockOpened(file, fd);
+      if (typeof held === 'string') return held;
       // The file was unlinked between our open and our flock (a holder that deletes its lock file on release):
       // this lock guards nothing any more; try again on a fresh file.
       if (fs.fstatSync(fd).nlink === 0) {
-        fs.closeSync(fd);
+        held.release();
         return 'busy';
       }
-      return releasableOnce(
-        () => flock(fd, LOCK_UN),
-        () => fs.closeSync(fd),
-      );
+      return held;
+    },
+    async tryLockAsync(file, mode) {
+      const fd = await openAsync(file, flags, mode);
+      const held = lockOpened(file, fd);
+      if (typeof held === 'string') return held;
+      let st: fs.Stats;
+      try {
+        st = await fstatAsync(fd);
+      } catch (err) {
+        held.release();
+        throw err;
+      }
+      if (st.nlink === 0) {
+        held.release();
+        return 'busy';
+      }
+      // filelock's fchmod, only when the mode is not already right (the umask took group write off a new file).
+      if ((st.mode & 0o777) !== mode) await fchmodAsync(fd, mode).catch(() => undefined);
+      return held;
     },
   };
 }
+
+// Raw descriptors (not FileHandles): the lock outlives this call and is released synchronously.
+const openAsync = promisify(fs.open);
+const fchmodAsync = promisify(fs.fchmod);
+const fstatAsync = promisify(fs.fstat);
 
 const GENERIC_READ = 0x80000000;
 const GENERIC_WRITE = 0x40000000;
@@ -146,7 +185,8 @@ function windowsLocks(koffi: Koffi): NativeLockApi {
   const getLastError = kernel32.func('__stdcall', 'uint32_t GetLastError()') as () => number;
   const INVALID_HANDLE = -1n;
   const overlapped = (): Record<string, unknown> => ({ Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0, hEvent: null });
-  return {
+  const api: NativeLockApi = {
+    tryLockAsync: (file, mode) => Promise.resolve().then(() => api.tryLock(file, mode)),
     tryLock(file) {
       const handle = createFile(file, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_ALL, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
       if (handle === null || handle === INVALID_HANDLE || handle === 0n) {
@@ -165,6 +205,7 @@ function windowsLocks(koffi: Koffi): NativeLockApi {
       );
     },
   };
+  return api;
 }
 
 function errnoName(codes: Record<string, number>, errno: number): string {

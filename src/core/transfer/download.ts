@@ -11,7 +11,7 @@ import { sharedTransferAgent } from './agent';
 import { fileSystemError, renameWithRetry } from './fileErrors';
 import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, repoPage, transientFromNetworkError, type OpenResponse } from './http';
 import { validateOptions } from './options';
-import { openPartialFile, type PartialFile } from './partialFile';
+import { openPartialFile, type OpenPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeJournalWriter, readRangeJournal, removeRangeJournal } from './rangeJournal';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
@@ -45,8 +45,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const label = fileLabel(options.url);
   let file: PartialFile;
   try {
-    await fs.mkdir(path.dirname(options.partialPath), { recursive: true });
-    file = await (options.openFile ?? openPartialFile)(options.partialPath);
+    file = await openCreatingFolder(options.partialPath, options.openFile ?? openPartialFile);
   } catch (err) {
     throw fileSystemError(err, label, options.partialPath);
   }
@@ -55,6 +54,17 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     return await transfer.run();
   } finally {
     await transfer.closeFile();
+  }
+}
+
+/** Opens the partial, making its folder only when it is missing (the cache's blobs/ folder almost always exists). */
+async function openCreatingFolder(partialPath: string, open: OpenPartialFile): Promise<PartialFile> {
+  try {
+    return await open(partialPath);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+    await fs.mkdir(path.dirname(partialPath), { recursive: true });
+    return open(partialPath);
   }
 }
 
@@ -470,8 +480,11 @@ class FileTransfer {
       this.fileClosed = true;
       // Gone before the rename, so a kill in between never leaves a journal beside a finished blob.
       await this.journal?.discard();
-      await fs.mkdir(path.dirname(finalPath), { recursive: true });
-      await renameWithRetry(partialPath, finalPath);
+      await renameWithRetry(partialPath, finalPath).catch(async (err: unknown) => {
+        if ((err as { code?: unknown }).code !== 'ENOENT' || (await fs.stat(partialPath).catch(() => undefined)) === undefined) throw err;
+        await fs.mkdir(path.dirname(finalPath), { recursive: true });
+        await renameWithRetry(partialPath, finalPath);
+      });
     } catch (err) {
       throw fileSystemError(err, this.label, finalPath);
     }
