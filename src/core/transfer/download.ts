@@ -355,7 +355,7 @@ class FileTransfer {
       const announcedEnd = await this.acceptResponse(response, part, range, round);
       round.openGate();
       const requestStart = part.pos;
-      writer = new WriteBehind(part.pos, (position, data) => this.land(position, data), this.writeQueueBytes);
+      writer = new WriteBehind(part.pos, (position, chunks, bytes) => this.land(position, chunks, bytes), this.writeQueueBytes);
       const host = new URL(response.finalUrl).origin;
       floor = new ThroughputFloor(this.minBytesPerSecond, this.throughputWindowMs, (bytes, ms) => {
         const tooSlow = { host, bytes, windowMs: ms, minBytesPerSecond: this.minBytesPerSecond };
@@ -426,17 +426,19 @@ class FileTransfer {
 
   // ── bytes on disk ───────────────────────────────────────────────────────────────────────────────────────
 
-  private async land(position: number, chunk: Buffer): Promise<void> {
+  private async land(position: number, chunks: readonly Buffer[], bytes: number): Promise<void> {
     try {
-      await this.file.write(chunk, position);
+      if (chunks.length === 1) await this.file.write(chunks[0]!, position);
+      else if (this.file.writev) await this.file.writev(chunks, position);
+      else await this.file.write(Buffer.concat(chunks, bytes), position);
     } catch (err) {
       throw fileSystemError(err, this.label, this.options.partialPath);
     }
-    this.bytesTransferred += chunk.length;
-    const added = this.done.add(position, position + chunk.length);
-    this.journal?.record(position, position + chunk.length);
+    this.bytesTransferred += bytes;
+    const added = this.done.add(position, position + bytes);
+    this.journal?.record(position, position + bytes);
     if (added > 0) this.reportProgress(added);
-    this.hasher?.landed(position, chunk);
+    this.hasher?.landed(position, ...chunks);
     this.checkpoint(false);
   }
 

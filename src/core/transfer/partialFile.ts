@@ -7,6 +7,8 @@ import { constants, promises as fs } from 'node:fs';
 export interface PartialFile {
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
+  /** Writes `chunks` back to back from `position` in as few calls as it can (optional: else one `write` of their concatenation). */
+  writev?(chunks: readonly Uint8Array[], position: number): Promise<void>;
   /** Reads up to `into.length` bytes at `position`; returns how many were read (fewer only at end of file). */
   read(into: Uint8Array, position: number): Promise<number>;
   size(): Promise<number>;
@@ -37,6 +39,16 @@ class FilePartial implements PartialFile {
     }
   }
 
+  async writev(chunks: readonly Uint8Array[], position: number): Promise<void> {
+    let pending = chunks;
+    let at = position;
+    while (pending.length > 0) {
+      const { bytesWritten } = await this.handle.writev(pending as Uint8Array[], at);
+      at += bytesWritten;
+      pending = afterWritten(pending, bytesWritten);
+    }
+  }
+
   async read(into: Uint8Array, position: number): Promise<number> {
     let filled = 0;
     while (filled < into.length) {
@@ -64,4 +76,18 @@ class FilePartial implements PartialFile {
     this.closed = true;
     await this.handle.close();
   }
+}
+
+/** What is left of `chunks` once the first `written` bytes are on disk (a short writev is rare, but legal). */
+export function afterWritten(chunks: readonly Uint8Array[], written: number): readonly Uint8Array[] {
+  let skip = written;
+  let index = 0;
+  while (index < chunks.length && skip >= chunks[index]!.length) {
+    skip -= chunks[index]!.length;
+    index++;
+  }
+  if (index === chunks.length) return [];
+  const rest = chunks.slice(index);
+  if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
 }

@@ -39,12 +39,14 @@ export class PrefixHasher {
     return this.frontier;
   }
 
-  /** Call after `chunk` was written at `position` and added to the done set. */
-  landed(position: number, chunk: Uint8Array): void {
+  /** Call after `chunks` were written back to back from `position` and added to the done set. */
+  landed(position: number, ...chunks: readonly Uint8Array[]): void {
     if (this.catchUp !== undefined) return; // the read-back loop will pick these bytes up from the file
     if (position === this.frontier) {
-      this.hash.update(chunk);
-      this.frontier += chunk.length;
+      for (const chunk of chunks) {
+        this.hash.update(chunk);
+        this.frontier += chunk.length;
+      }
     }
     this.startCatchUpIfNeeded();
   }

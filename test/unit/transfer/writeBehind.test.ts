@@ -15,8 +15,9 @@ describe('WriteBehind', () => {
   it('writes chunks at consecutive positions, batching what arrives during a write', async () => {
     const writes: Array<[number, string]> = [];
     const gates: Array<ReturnType<typeof deferred>> = [];
-    const writer = new WriteBehind(100, async (position, data) => {
-      writes.push([position, data.toString()]);
+    const writer = new WriteBehind(100, async (position, chunks, bytes) => {
+      expect(bytes).toBe(chunks.reduce((sum, c) => sum + c.length, 0));
+      writes.push([position, Buffer.concat(chunks).toString()]);
       const gate = deferred();
       gates.push(gate);
       await gate.promise;
