@@ -13,6 +13,7 @@ import { readPages } from './pages';
 import { validateRepoFilePath } from './repoPath';
 import { baseMetadata, datasetMetadata } from './repoMetadata';
 import type { Gating, HubClientOptions, ListedFile, HubSearchResult, HubUser, RepoFile, RepoInfo, SearchOptions } from './types';
+import { sharedFetch } from '../transfer/agent';
 
 export { offlineError } from './hubRequest';
 
@@ -47,7 +48,7 @@ export class HubClient {
       endpoint: this.endpoint,
       origin: new URL(this.endpoint).origin,
       token: options.token?.trim() || undefined,
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? sharedFetch,
       userAgent: options.userAgent,
       retry: resolveRetryPolicy(options.retry),
       limits: resolveNetworkLimits(options.limits),

@@ -197,3 +197,14 @@ describe('mirrors and transport', () => {
     expect(hub.requests[0]?.headers['authorization']).toBe('Bearer api_old_style');
   });
 });
+
+describe('HubClient without a fetch of its own', () => {
+  it('sends metadata requests through the shared transfer Agent, so they reuse the connections downloads keep warm', async () => {
+    const { sharedTransferAgent } = await import('../../../src/core/transfer/agent');
+    const origin = new URL(hub.url).origin;
+    const stats = (): { connected: number } | undefined => (sharedTransferAgent() as unknown as { stats: Record<string, { connected: number }> }).stats[origin];
+    const info = await client().repoInfo({ kind: 'model', repoId: 'mistudio-demo/tiny-gpt2' }, 'main');
+    expect(info.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(stats()?.connected).toBeGreaterThanOrEqual(1);
+  });
+});
