@@ -1,6 +1,6 @@
 import { resolveCacheRoot } from '../core/cache';
 import { isOfflineEnv, resolveEndpoint } from '../core/hub';
-import { checkUserNetworkLimit, DEFAULT_USER_NETWORK_LIMITS, networkLimitsFor, type UserNetworkLimits } from '../core/net/userLimits';
+import { DEFAULT_USER_NETWORK_LIMITS, networkLimitsFor, readUserNetworkLimits, type UserNetworkLimits } from '../core/net/userLimits';
 import type { StudioSettings } from '../core/studioTypes';
 
 /**
@@ -21,11 +21,8 @@ export interface MistudioConfig {
   readonly offline: boolean;
   readonly defaultIncludePatterns: readonly string[];
   /** `mistudio.network.*`: what one server may cost (core/net/limits.ts), for mirrors that need more. */
-  readonly network: NetworkConfig;
+  readonly network: UserNetworkLimits;
 }
-
-/** `mistudio.network.*`, in the units of core/net/userLimits.ts (the CLI's environment variables use the same). */
-export type NetworkConfig = UserNetworkLimits;
 
 /** VS Code's own `http.*` network settings that apply to Hub traffic. */
 export interface ProxyConfig {
@@ -103,21 +100,11 @@ export function parseConfig(read: (key: string) => unknown): Parsed<MistudioConf
     return raw.map((p) => p.trim()).filter((p) => p.length > 0);
   };
 
-  const network = (): NetworkConfig => {
-    const read1 = (key: keyof NetworkConfig): number => {
-      const raw = read(`network.${key}`);
-      if (raw === undefined || raw === null) return DEFAULT_CONFIG.network[key];
-      const { value, expected } = checkUserNetworkLimit(key, raw);
-      if (value === undefined) bad(`network.${key}`, expected);
-      return value ?? DEFAULT_CONFIG.network[key];
-    };
-    return {
-      requestTimeoutSeconds: read1('requestTimeoutSeconds'),
-      maxMetadataMB: read1('maxMetadataMB'),
-      maxRepoFiles: read1('maxRepoFiles'),
-      minDownloadSpeedKBps: read1('minDownloadSpeedKBps'),
-    };
-  };
+  const network = (): UserNetworkLimits =>
+    readUserNetworkLimits(
+      (key) => read(`network.${key}`),
+      (key, expected) => bad(`network.${key}`, expected),
+    );
 
   const value: MistudioConfig = {
     hubEndpoint: text('hubEndpoint'),

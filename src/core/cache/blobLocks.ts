@@ -112,7 +112,8 @@ export class BlobLocks {
       if (st !== undefined && !st.isDirectory()) {
         throw new MistudioError('UnsafePath', `Refusing to lock through ${folder}: it is a symlink or not a folder`, { path: folder });
       }
-    }    this.checkedFolders.add(dir);
+    }
+    this.checkedFolders.add(dir);
   }
 }
 

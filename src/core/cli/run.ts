@@ -7,7 +7,7 @@ import { isOfflineEnv, resolveEndpoint, resolveToken } from '../hub';
 import { formatBytes, rateLimitNote } from '../progress';
 import { validateRepoId, validateRevision } from '../repo';
 import type { NetworkLimits } from '../net/limits';
-import { checkUserNetworkLimit, DEFAULT_USER_NETWORK_LIMITS, networkLimitsFor, USER_NETWORK_LIMIT_ENV, type UserNetworkLimits } from '../net/userLimits';
+import { networkLimitsFor, readUserNetworkLimits, USER_NETWORK_LIMIT_ENV, type UserNetworkLimits } from '../net/userLimits';
 import { openStudio } from '../studio';
 import type { CatalogEntry } from '../catalog';
 import type { DownloadRequest, RevisionHolder, StudioApi, StudioOptions } from '../studioTypes';
@@ -111,15 +111,16 @@ function checkArguments(command: ParsedCommand): ParsedCommand {
  * out of range is a usage error, not a silent default.
  */
 function networkLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<NetworkLimits> {
-  const user: Record<keyof UserNetworkLimits, number> = { ...DEFAULT_USER_NETWORK_LIMITS };
-  for (const key of Object.keys(USER_NETWORK_LIMIT_ENV) as Array<keyof UserNetworkLimits>) {
-    const name = USER_NETWORK_LIMIT_ENV[key];
-    const raw = env[name]?.trim();
-    if (!raw) continue;
-    const { value, expected } = checkUserNetworkLimit(key, Number(raw));
-    if (value === undefined) throw new MistudioError('InvalidInput', `${name}=${echo(raw, 40)} is not ${expected}`);
-    user[key] = value;
-  }
+  const raw = (key: keyof UserNetworkLimits): string | undefined => env[USER_NETWORK_LIMIT_ENV[key]]?.trim() || undefined;
+  const user = readUserNetworkLimits(
+    (key) => {
+      const text = raw(key);
+      return text === undefined ? undefined : Number(text);
+    },
+    (key, expected) => {
+      throw new MistudioError('InvalidInput', `${USER_NETWORK_LIMIT_ENV[key]}=${echo(raw(key) ?? '', 40)} is not ${expected}`);
+    },
+  );
   return networkLimitsFor(user);
 }
 

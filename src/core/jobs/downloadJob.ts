@@ -183,8 +183,8 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
                 // Someone else finished it: what we had of it is of no more use.
                 await cache.removeIncomplete(ref, [file.blobId]);
               } else {
-                // Only a large file's old partial is worth finding (a small one is fetched again in moments).
-                if (file.size >= JOURNAL_MIN_BYTES) await cache.adoptLegacyPartial(ref, file.blobId);
+                // Only a file worth resuming has an old partial worth finding (a small one is fetched again in moments).
+                if (worthResumingAfterKill(file)) await cache.adoptLegacyPartial(ref, file.blobId);
                 await transferFile(deps, ref, plan.commit, file, tracker, persisted, signal);
               }
               // The other paths of this blob were planned (and counted in the total) but need no bytes of their own.
@@ -231,8 +231,14 @@ async function transferAll(deps: DownloadJobDeps, entryId: string, plan: Downloa
   return entry;
 }
 
-/** Files smaller than this keep no range journal (see transferFile): configs, tokenizers, code. */
-const JOURNAL_MIN_BYTES = 1024 * 1024;
+/**
+ * Whether a file keeps a range journal beside its partial, so a killed process resumes it: not below 1 MiB (configs,
+ * tokenizers, code), fetched in one request in moments — a journal (a file opened, written and deleted) costs more
+ * than the bytes a kill would make us fetch again.
+ */
+function worthResumingAfterKill(file: EntryFile): boolean {
+  return file.size >= 1024 * 1024;
+}
 
 /** Blobs at most this big are re-hashed before reuse (a few ms); bigger ones are checked by size, and by `verify`. */
 const REHASH_ON_REUSE_BYTES = 1024 * 1024;
@@ -285,10 +291,8 @@ async function transferFile(
     ...(deps.token ? { token: deps.token } : {}),
     ...(deps.userAgent ? { headers: { 'user-agent': deps.userAgent } } : {}),
     partialPath: cache.incompletePath(ref, file.blobId),
-    // Beside the partial, so it shares its lifecycle (cancel and cleanup remove both); scanners ignore it. A small
-    // file keeps none: it is fetched in one request in moments, and a journal (a file opened, written and deleted)
-    // costs more than the bytes a killed process would fetch again.
-    ...(file.size >= JOURNAL_MIN_BYTES ? { rangeJournalPath: cache.rangeJournalPath(ref, file.blobId) } : {}),
+    // Beside the partial, so it shares its lifecycle (cancel and cleanup remove both); scanners ignore it.
+    ...(worthResumingAfterKill(file) ? { rangeJournalPath: cache.rangeJournalPath(ref, file.blobId) } : {}),
     finalPath: cache.blobPath(ref, file.blobId),
     size: file.size,
     ...(deps.settings.verifyChecksums ? { expectedHash: expectedHashOf(file) } : {}),

@@ -113,24 +113,41 @@ function posixLocks(koffi: Koffi): NativeLockApi {
       () => fs.closeSync(fd),
     );
   };
+  /**
+   * After the flock: a file unlinked between our open and our flock (a holder that deletes its lock file on release)
+   * guards nothing, so the lock is let go ('busy': try again on a fresh file). `chmod` says whether filelock's fchmod
+   * is still due — the umask took group write off a file we created.
+   */
+  const settle = (held: NativeHeldLock, st: fs.Stats, mode: number): { result: NativeTryResult; chmod: boolean } => {
+    if (st.nlink === 0) {
+      held.release();
+      return { result: 'busy', chmod: false };
+    }
+    return { result: held, chmod: (st.mode & 0o777) !== mode };
+  };
+  // filelock: os.open(path, O_RDWR | O_CREAT | O_TRUNC [| O_NOFOLLOW], mode), flock, then fchmod to the same mode.
+  // A failed fchmod is someone else's lock file in a shared cache: we may lock it, not chmod it.
   return {
     tryLock(file, mode) {
-      // filelock: os.open(path, O_RDWR | O_CREAT | O_TRUNC [| O_NOFOLLOW], mode), then fchmod to the same mode.
       const fd = fs.openSync(file, flags, mode);
-      try {
-        fs.fchmodSync(fd, mode);
-      } catch {
-        // Someone else's lock file in a shared cache: we may lock it, not chmod it.
-      }
       const held = lockOpened(file, fd);
       if (typeof held === 'string') return held;
-      // The file was unlinked between our open and our flock (a holder that deletes its lock file on release):
-      // this lock guards nothing any more; try again on a fresh file.
-      if (fs.fstatSync(fd).nlink === 0) {
+      let st: fs.Stats;
+      try {
+        st = fs.fstatSync(fd);
+      } catch (err) {
         held.release();
-        return 'busy';
+        throw err;
       }
-      return held;
+      const { result, chmod } = settle(held, st, mode);
+      if (chmod) {
+        try {
+          fs.fchmodSync(fd, mode);
+        } catch {
+          // See above: not ours to chmod.
+        }
+      }
+      return result;
     },
     async tryLockAsync(file, mode) {
       const fd = await openAsync(file, flags, mode);
@@ -143,13 +160,9 @@ function posixLocks(koffi: Koffi): NativeLockApi {
         held.release();
         throw err;
       }
-      if (st.nlink === 0) {
-        held.release();
-        return 'busy';
-      }
-      // filelock's fchmod, only when the mode is not already right (the umask took group write off a new file).
-      if ((st.mode & 0o777) !== mode) await fchmodAsync(fd, mode).catch(() => undefined);
-      return held;
+      const { result, chmod } = settle(held, st, mode);
+      if (chmod) await fchmodAsync(fd, mode).catch(() => undefined);
+      return result;
     },
   };
 }

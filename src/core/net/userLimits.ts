@@ -33,12 +33,20 @@ export const USER_NETWORK_LIMIT_ENV: Readonly<Record<keyof UserNetworkLimits, st
   minDownloadSpeedKBps: 'MISTUDIO_MIN_DOWNLOAD_SPEED_KBPS',
 };
 
-/** The value if it is in range, else undefined; `expected` words the range for a one-line complaint. */
-export function checkUserNetworkLimit(key: keyof UserNetworkLimits, raw: unknown): { value?: number; expected: string } {
-  const { min, max, integer } = USER_NETWORK_LIMIT_RANGES[key];
-  const expected = `a ${integer ? 'whole ' : ''}number from ${min} to ${max}`;
-  const ok = typeof raw === 'number' && Number.isFinite(raw) && (!integer || Number.isInteger(raw)) && raw >= min && raw <= max;
-  return ok ? { value: raw, expected } : { expected };
+/**
+ * Every limit from `read` (undefined: not set, the default applies). A value out of range is reported to `onBad`
+ * with the range in words, for a one-line complaint, and the default is kept — unless `onBad` throws.
+ */
+export function readUserNetworkLimits(read: (key: keyof UserNetworkLimits) => unknown, onBad: (key: keyof UserNetworkLimits, expected: string) => void): UserNetworkLimits {
+  const limits: Record<keyof UserNetworkLimits, number> = { ...DEFAULT_USER_NETWORK_LIMITS };
+  for (const key of Object.keys(USER_NETWORK_LIMIT_RANGES) as Array<keyof UserNetworkLimits>) {
+    const raw = read(key);
+    if (raw === undefined || raw === null) continue;
+    const { min, max, integer } = USER_NETWORK_LIMIT_RANGES[key];
+    if (typeof raw === 'number' && Number.isFinite(raw) && (!integer || Number.isInteger(raw)) && raw >= min && raw <= max) limits[key] = raw;
+    else onBad(key, `a ${integer ? 'whole ' : ''}number from ${min} to ${max}`);
+  }
+  return limits;
 }
 
 /** What the engine takes: milliseconds and bytes (decimal, as the settings say). */

@@ -11,7 +11,7 @@ import { sharedTransferAgent } from './agent';
 import { fileSystemError, renameWithRetry } from './fileErrors';
 import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, repoPage, transientFromNetworkError, type OpenResponse } from './http';
 import { validateOptions } from './options';
-import { openPartialFile, type OpenPartialFile, type PartialFile } from './partialFile';
+import { openPartialFile, type PartialFile } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeJournalWriter, readRangeJournal, removeRangeJournal } from './rangeJournal';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
@@ -45,7 +45,8 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const label = fileLabel(options.url);
   let file: PartialFile;
   try {
-    file = await openCreatingFolder(options.partialPath, options.openFile ?? openPartialFile);
+    const open = options.openFile ?? openPartialFile;
+    file = await makingFolderIfMissing(path.dirname(options.partialPath), () => open(options.partialPath));
   } catch (err) {
     throw fileSystemError(err, label, options.partialPath);
   }
@@ -57,14 +58,14 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   }
 }
 
-/** Opens the partial, making its folder only when it is missing (the cache's blobs/ folder almost always exists). */
-async function openCreatingFolder(partialPath: string, open: OpenPartialFile): Promise<PartialFile> {
+/** Runs `op`, and once more after making `folder` if it failed for want of it (the cache's blobs/ almost always exists). */
+async function makingFolderIfMissing<T>(folder: string, op: () => Promise<T>): Promise<T> {
   try {
-    return await open(partialPath);
+    return await op();
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
-    await fs.mkdir(path.dirname(partialPath), { recursive: true });
-    return open(partialPath);
+    await fs.mkdir(folder, { recursive: true });
+    return op();
   }
 }
 
@@ -482,11 +483,7 @@ class FileTransfer {
       this.fileClosed = true;
       // Gone before the rename, so a kill in between never leaves a journal beside a finished blob.
       await this.journal?.discard();
-      await renameWithRetry(partialPath, finalPath).catch(async (err: unknown) => {
-        if ((err as { code?: unknown }).code !== 'ENOENT' || (await fs.stat(partialPath).catch(() => undefined)) === undefined) throw err;
-        await fs.mkdir(path.dirname(finalPath), { recursive: true });
-        await renameWithRetry(partialPath, finalPath);
-      });
+      await makingFolderIfMissing(path.dirname(finalPath), () => renameWithRetry(partialPath, finalPath));
     } catch (err) {
       throw fileSystemError(err, this.label, finalPath);
     }
