@@ -91,7 +91,8 @@ describe('one catalog file, many writers', () => {
     const a = await openShared();
     const entry = a.catalog.addEntry({ kind: 'model', repoId: 'org/m' });
     await a.catalog.flush();
-    const b = await openShared();
+    // B's append must follow A's: B saves only when flushed.
+    const b = await openShared({ saveDelayMs: 60_000 });
     a.catalog.updateEntry(entry.id, { displayName: 'Renamed in A', bytesDone: 1 });
     b.catalog.updateEntry(entry.id, { bytesDone: 7 });
     await a.catalog.flush();
@@ -106,7 +107,8 @@ describe('one catalog file, many writers', () => {
     const entry = a.catalog.addEntry({ kind: 'model', repoId: 'org/victim' });
     a.catalog.setFiles(entry.id, [{ path: 'w.bin', size: 10, blobId: SHA1(1), gitSha1: SHA1(1) }]);
     await a.catalog.flush();
-    const b = await openShared();
+    // B saves only when flushed: its own save timer must not append before A's delete on a loaded machine.
+    const b = await openShared({ saveDelayMs: 60_000 });
     expect(b.catalog.getEntry(entry.id)).toBeDefined();
     // B writes progress and file state before it has read the delete; its append lands after the delete.
     a.catalog.removeEntry(entry.id);
@@ -126,7 +128,8 @@ describe('one catalog file, many writers', () => {
 
   it('two adds of the same repo revision make one entry', async () => {
     const a = await openShared();
-    const b = await openShared();
+    // B's append must follow A's: B saves only when flushed.
+    const b = await openShared({ saveDelayMs: 60_000 });
     const fromA = a.catalog.addEntry({ kind: 'model', repoId: 'org/same', displayName: 'A' });
     const fromB = b.catalog.addEntry({ kind: 'model', repoId: 'org/same', displayName: 'B' });
     expect(fromA.id).toBe(fromB.id);
