@@ -8,6 +8,12 @@ import { nodeFileSystem, type CatalogFileSystem } from '../../../src/core/catalo
 import { buildChildBundle } from '../support/bundle';
 import { SHA1, makeTempDir, openFile, wasmPath } from './helpers';
 
+/**
+ * For the writer whose append must come second: its own save timer (10 ms in these tests) could otherwise append
+ * before the other writer's flush ends on a loaded machine, reversing the order the test sets up.
+ */
+const SAVES_ONLY_WHEN_FLUSHED = { saveDelayMs: 60_000 };
+
 /** Waits until `check` passes (the other catalog's change arrives by file event or poll), or fails after 5 s. */
 async function eventually(check: () => void, timeoutMs = 5000): Promise<number> {
   const started = Date.now();
@@ -91,8 +97,7 @@ describe('one catalog file, many writers', () => {
     const a = await openShared();
     const entry = a.catalog.addEntry({ kind: 'model', repoId: 'org/m' });
     await a.catalog.flush();
-    // B's append must follow A's: B saves only when flushed.
-    const b = await openShared({ saveDelayMs: 60_000 });
+    const b = await openShared(SAVES_ONLY_WHEN_FLUSHED);
     a.catalog.updateEntry(entry.id, { displayName: 'Renamed in A', bytesDone: 1 });
     b.catalog.updateEntry(entry.id, { bytesDone: 7 });
     await a.catalog.flush();
@@ -107,8 +112,7 @@ describe('one catalog file, many writers', () => {
     const entry = a.catalog.addEntry({ kind: 'model', repoId: 'org/victim' });
     a.catalog.setFiles(entry.id, [{ path: 'w.bin', size: 10, blobId: SHA1(1), gitSha1: SHA1(1) }]);
     await a.catalog.flush();
-    // B saves only when flushed: its own save timer must not append before A's delete on a loaded machine.
-    const b = await openShared({ saveDelayMs: 60_000 });
+    const b = await openShared(SAVES_ONLY_WHEN_FLUSHED);
     expect(b.catalog.getEntry(entry.id)).toBeDefined();
     // B writes progress and file state before it has read the delete; its append lands after the delete.
     a.catalog.removeEntry(entry.id);
@@ -128,8 +132,7 @@ describe('one catalog file, many writers', () => {
 
   it('two adds of the same repo revision make one entry', async () => {
     const a = await openShared();
-    // B's append must follow A's: B saves only when flushed.
-    const b = await openShared({ saveDelayMs: 60_000 });
+    const b = await openShared(SAVES_ONLY_WHEN_FLUSHED);
     const fromA = a.catalog.addEntry({ kind: 'model', repoId: 'org/same', displayName: 'A' });
     const fromB = b.catalog.addEntry({ kind: 'model', repoId: 'org/same', displayName: 'B' });
     expect(fromA.id).toBe(fromB.id);
