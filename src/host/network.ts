@@ -1,4 +1,5 @@
-import { Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch, type RequestInfo as UndiciRequestInfo, type RequestInit as UndiciRequestInit } from 'undici';
+import type { RequestInfo as UndiciRequestInfo, RequestInit as UndiciRequestInit } from 'undici';
+import { Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from '../core/net/undici';
 import { sharedTransferAgent } from '../core/transfer';
 import type { ProxyConfig } from './config';
 

@@ -1,4 +1,5 @@
-import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, fetch as undiciFetch } from '../net/undici';
 
 let shared: Agent | undefined;
 

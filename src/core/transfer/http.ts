@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { MistudioError } from '../errors';
 import { failureFromHeaders, httpError, type RequestContext } from '../net/httpErrors';
@@ -6,6 +6,8 @@ import { isRetryableNetworkFailure, networkFailureOf } from '../net/networkError
 import { isRetryableStatus } from '../net/retry';
 import { serverWait } from '../net/serverWait';
 import { mayCarryToken } from '../net/tokenScope';
+// Dispatcher.prototype.request comes from undici's API methods, which this module installs.
+import '../net/undici';
 import { TransientError } from './transientError';
 import type { ByteRange } from './types';
 
@@ -53,10 +55,11 @@ export async function openResponse(req: OpenRequest): Promise<OpenResponse> {
     if (req.range !== undefined) headers.range = `bytes=${req.range[0]}-${req.range[1] - 1}`;
     if (req.authorization !== undefined && mayCarryToken(current, req.credentialOrigin)) headers.authorization = req.authorization;
 
-    const response = await request(current, {
+    const response = await req.dispatcher.request({
+      origin: current.origin,
+      path: `${current.pathname}${current.search}`,
       method: 'GET',
       headers,
-      dispatcher: req.dispatcher,
       signal: req.signal,
       // The engine runs its own stall watchdog, which does not count time spent waiting on our disk writes.
       headersTimeout: 0,

@@ -1,6 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubNetwork, proxyDispatcher } from '../../../src/host/network';
 import type { ProxyConfig } from '../../../src/host/config';
@@ -76,7 +75,9 @@ async function fetchJson(network: HubNetwork, p: string): Promise<unknown> {
 }
 
 async function bytesVia(network: HubNetwork, p: string): Promise<string> {
-  const { body } = await request(`${targetUrl}${p}`, { dispatcher: network.dispatcher });
+  // Through the dispatcher the engine gets, and without undici's index in this file: ProxyAgent's tunnel needs the
+  // prototype methods src/core/net/undici.ts installs.
+  const { body } = await network.dispatcher.request({ origin: targetUrl, path: p, method: 'GET' });
   return body.text();
 }
 
