@@ -93,6 +93,31 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
 
 export const CATALOG_SCHEMA_VERSION = latestVersion(CATALOG_MIGRATIONS);
 
+/**
+ * Indexes that hold no data of their own, added without a schema version: SQLite maintains an index for every
+ * program that opens the file, so a catalog gaining one stays readable and writable by older versions (a migration
+ * would make them refuse it).
+ *
+ * entries_in_name_order covers the columns the search index is built from, in the order it keeps them: opening a
+ * catalog reads it in order from the index alone, and the sort of 100,000 names that followed (~300 ms here) meets
+ * sorted input and becomes one pass.
+ */
+const DERIVED_INDEXES: Readonly<Record<string, string>> = {
+  entries_in_name_order: 'entries (name_key, id, kind, status, bytes_total, updated_at, repo_key)',
+};
+
+/** Creates the derived indexes a catalog lacks; true if it created any (the image is then worth writing anew). */
+export function ensureDerivedIndexes(db: Database): boolean {
+  const present = new Set((db.exec("SELECT name FROM sqlite_master WHERE type = 'index'")[0]?.values ?? []).map((v) => String(v[0])));
+  let created = false;
+  for (const [name, on] of Object.entries(DERIVED_INDEXES)) {
+    if (present.has(name)) continue;
+    db.exec(`CREATE INDEX ${name} ON ${on}`);
+    created = true;
+  }
+  return created;
+}
+
 export function latestVersion(migrations: readonly Migration[]): number {
   return migrations.at(-1)?.version ?? 0;
 }

@@ -11,7 +11,7 @@ import {
   sqliteImageProblem,
   type CatalogFileSystem,
 } from './catalogFile';
-import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, latestVersion, readUserVersion, runMigrations, type Migration } from './migrations';
+import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, ensureDerivedIndexes, latestVersion, readUserVersion, runMigrations, type Migration } from './migrations';
 import { CatalogSync, logFileOf, type PreparedImage } from './catalogSync';
 import { loadSqlJs } from './sqljs';
 import { Statements } from './statements';
@@ -119,11 +119,12 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<Catalog>
   return createCatalog(db, file, sync);
 }
 
-/** Pragmas and migrations, on an image about to be used; `migrated` when the image must be written anew. */
+/** Pragmas, migrations and derived indexes, on an image about to be used; `migrated` when the image must be written anew. */
 function prepare(db: Database, migrations: readonly Migration[]): { db: Database; migrated: boolean } {
   try {
     db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = MEMORY;');
-    return { db, migrated: runMigrations(db, migrations).length > 0 };
+    const migrated = runMigrations(db, migrations).length > 0;
+    return { db, migrated: ensureDerivedIndexes(db) || migrated };
   } catch (err) {
     db.close();
     throw err;

@@ -3,12 +3,17 @@ import * as path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CATALOG_SCHEMA_VERSION, CatalogTooNewError, type Migration } from '../../../src/core/catalog';
-import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, readUserVersion, runMigrations } from '../../../src/core/catalog/migrations';
+import { INDEX_ROWS_IN_NAME_ORDER } from '../../../src/core/catalog/catalog';
+import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, ensureDerivedIndexes, readUserVersion, runMigrations } from '../../../src/core/catalog/migrations';
 import { isMistudioError } from '../../../src/core/errors';
 import { makeTempDir, openFile, wasmPath } from './helpers';
 
 function tableNames(db: Database): string[] {
   return (db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]?.values ?? []).map((v) => String(v[0]));
+}
+
+function indexNames(db: Database): string[] {
+  return (db.exec("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")[0]?.values ?? []).map((v) => String(v[0]));
 }
 
 function columnNames(db: Database, table: string): string[] {
@@ -100,6 +105,16 @@ describe('catalog migrations', () => {
     db.close();
   });
 
+  it('reads the search index rows in name order from the covering index alone, without a sort', () => {
+    const db = new SQL.Database();
+    runMigrations(db, CATALOG_MIGRATIONS);
+    expect(ensureDerivedIndexes(db)).toBe(true);
+    expect(ensureDerivedIndexes(db)).toBe(false);
+    const plan = (db.exec(`EXPLAIN QUERY PLAN ${INDEX_ROWS_IN_NAME_ORDER}`)[0]?.values ?? []).map((row) => String(row.at(-1)));
+    expect(plan).toEqual(['SCAN entries USING COVERING INDEX entries_in_name_order']);
+    db.close();
+  });
+
   it('refuses a migration list that is not numbered 1, 2, 3…', () => {
     const db = new SQL.Database();
     expect(() => runMigrations(db, [...CATALOG_MIGRATIONS, addTags])).toThrow(/numbered/);
@@ -147,6 +162,24 @@ describe('catalog migrations', () => {
       const upgraded = await openFile(mid, { migrations: [...CATALOG_MIGRATIONS, addNotes, addTags] });
       expect(applied).toEqual([v + 2]);
       await upgraded.catalog.close();
+    });
+
+    it('adds a missing derived index without a schema bump (older versions keep the file) and saves it at once', async () => {
+      const id = await writeCurrentCatalog();
+      // A catalog written before the index existed.
+      const old = new SQL.Database(fs.readFileSync(file));
+      old.exec('DROP INDEX entries_in_name_order');
+      fs.writeFileSync(file, old.export());
+      old.close();
+
+      const { catalog, warnings } = await openFile(file);
+      const saved = new SQL.Database(fs.readFileSync(file));
+      expect(indexNames(saved)).toContain('entries_in_name_order');
+      expect(readUserVersion(saved)).toBe(CATALOG_SCHEMA_VERSION);
+      saved.close();
+      expect(catalog.search({ needle: 'org/m' }).items.map((e) => e.id)).toEqual([id]);
+      await catalog.close();
+      expect(warnings).toEqual([]);
     });
 
     it('leaves the file untouched when an upgrade fails', async () => {
