@@ -50,11 +50,19 @@ export function startProcess(command: string, args: readonly string[], env?: Nod
   };
 }
 
+/**
+ * Node options for the workers only, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile
+ * the engine (NODE_OPTIONS refuses --cpu-prof, and would profile the fake hub's process too).
+ */
+function workerNodeArgs(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** Runs bench/worker.ts in a fresh Node process; see worker.ts for the modes. */
 export function startWorker(mode: string, args: unknown): Running<WorkerOutcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mistudio-bench-result-'));
   const resultFile = path.join(dir, 'result.json');
-  const running = startProcess(process.execPath, [workerScript, mode, JSON.stringify(args), resultFile]);
+  const running = startProcess(process.execPath, [...workerNodeArgs(), workerScript, mode, JSON.stringify(args), resultFile]);
   const done = running.done.then((outcome) => {
     let result: WorkerResult | undefined;
     try {

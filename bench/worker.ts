@@ -41,11 +41,17 @@ function instrumentedOpen(stats: Record<string, number>): OpenPartialFile {
   };
   return async (filePath) => {
     const file = await openPartialFile(filePath);
+    const writev = file.writev?.bind(file);
     return {
       write: (data, position) => {
         stats['writeBytes'] = (stats['writeBytes'] ?? 0) + data.length;
         return timed('write', () => file.write(data, position));
       },
+      // The product's partial has writev; without it here the engine would copy every batch into one buffer.
+      ...(writev ? { writev: (chunks: readonly Uint8Array[], position: number) => {
+        stats['writeBytes'] = (stats['writeBytes'] ?? 0) + chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        return timed('write', () => writev(chunks, position));
+      } } : {}),
       read: (into, position) => timed('read', async () => {
         const n = await file.read(into, position);
         stats['readBytes'] = (stats['readBytes'] ?? 0) + n;

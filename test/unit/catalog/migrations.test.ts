@@ -177,7 +177,7 @@ describe('catalog migrations', () => {
       expect(indexNames(saved)).toContain('entries_in_name_order');
       expect(readUserVersion(saved)).toBe(CATALOG_SCHEMA_VERSION);
       saved.close();
-      expect(catalog.search({ needle: 'org/m' }).items.map((e) => e.id)).toEqual([id]);
+      expect(catalog.search({ text: 'org/m' }).items.map((e) => e.id)).toEqual([id]);
       await catalog.close();
       expect(warnings).toEqual([]);
     });
