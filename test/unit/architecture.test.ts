@@ -10,6 +10,13 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/**
+ * Values of the Fetch API globals (Headers, Request, Response, FormData, the global fetch): touching one loads Node's
+ * own copy of undici, +12 MB of RSS in a process that already fetches through the package's (src/core/net/undici.ts).
+ * Types (`Response`, `typeof fetch`) cost nothing; calls on an object (`config.fetch(…)`) are the package's.
+ */
+const FETCH_GLOBAL_VALUE = /\bnew\s+(?:globalThis\.)?(?:Headers|Request|Response|FormData)\s*\(|(?<![.\w])(?:globalThis\.)?fetch\s*\(/;
+
 const IMPORTS_VSCODE = /(?:from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/;
 
 describe('architecture', () => {
@@ -20,6 +27,24 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('src/core never touches the Fetch API globals, nor imports undici through its index', () => {
+    // Declaration files have no run time; undiciModules.d.ts describes the parts with the index's types.
+    const files = sourceFiles(path.join(__dirname, '..', '..', 'src', 'core')).filter((f) => !f.endsWith('.d.ts'));
+    const offenders = files.filter((f) => FETCH_GLOBAL_VALUE.test(stripComments(fs.readFileSync(f, 'utf8'))) || /from\s+['"]undici['"]/.test(importsOfValues(fs.readFileSync(f, 'utf8'))));
+    expect(offenders).toEqual([]);
+  });
+
+  it('the Fetch API check recognises the values and lets types and member calls through', () => {
+    for (const line of ['const h = new Headers(extra);', 'await fetch(url);', 'const f = globalThis.fetch(url);', 'new Response(body)', 'new globalThis.Request(url)']) {
+      expect(FETCH_GLOBAL_VALUE.test(line), line).toBe(true);
+    }
+    for (const line of ['readonly fetch: typeof globalThis.fetch;', 'const r: Response = await config.fetch(url);', 'sharedFetch(input, init)', 'function f(x: Headers) {}']) {
+      expect(FETCH_GLOBAL_VALUE.test(line), line).toBe(false);
+    }
+    expect(/from\s+['"]undici['"]/.test(importsOfValues("import type { Dispatcher } from 'undici';"))).toBe(false);
+    expect(/from\s+['"]undici['"]/.test(importsOfValues("import { Agent } from 'undici';"))).toBe(true);
+  });
+
   it('the check itself recognises every form of importing vscode', () => {
     for (const line of ["import * as vscode from 'vscode';", 'import type { Uri } from "vscode";', "const v = require('vscode');", "await import('vscode')"]) {
       expect(IMPORTS_VSCODE.test(line), line).toBe(true);
@@ -27,3 +52,12 @@ describe('architecture', () => {
     expect(IMPORTS_VSCODE.test("import { x } from './vscodeish';")).toBe(false);
   });
 });
+
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+}
+
+/** The source without its type-only imports. */
+function importsOfValues(text: string): string {
+  return text.replace(/^import\s+type\s[^;]+;/gm, '');
+}
