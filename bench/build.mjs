@@ -18,7 +18,11 @@ await Promise.all([
     entryPoints: ['bench/main.ts', 'bench/worker.ts'],
     outdir: 'out/bench',
     outExtension: { '.js': '.mjs' },
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    // CommonJS names for the product code inside: without __filename the lock code cannot find koffi, and the
+    // benchmark would measure the soft-lock fallback instead of the OS locks the product takes.
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);",
+    },
   }),
   esbuild.build({
     // Runs inside VS Code's extension host: CommonJS, `vscode` resolved there.
