@@ -4,7 +4,7 @@ import dispatcherMethods from 'undici/lib/api/index.js';
 /*
  * The parts of undici the product uses, each loaded from its own module. The package's index also evaluates the mock
  * agents, cache stores, WebSocket, EventSource, cookies, pools and interceptors on load: +20 MB of RSS in a fresh Node
- * process against +11 MB for these parts (measured), in every process that downloads. undici publishes no `exports`
+ * process against +14 MB for these parts (measured), in every process that downloads. undici publishes no `exports`
  * map, so these paths are reachable; test/unit/net/undici.test.ts proves each is the object the index exports, so an
  * upgrade that moves one fails there, not in a user's download.
  *
