@@ -278,14 +278,11 @@ export class HfCache {
     await this.ensureRepoLayout(ref);
     await this.ensureDir(ref, path.dirname(linkPath));
 
-    const existing = await lstatOrUndefined(linkPath);
-    if (existing?.isDirectory()) throw new MistudioError('Io', `Cannot link ${relPath}: a folder is in the way`, { path: linkPath });
     // Exactly os.path.relpath(blob, dirname(link)) as huggingface_hub writes it, so the cache survives being moved.
     const target = path.relative(path.dirname(linkPath), blob);
-    if (existing?.isSymbolicLink() && (await fs.readlink(linkPath)) === target) return 'symlink';
-
-    if (this.symlinksWork && existing === undefined) {
-      // Nothing to replace: symlink() creates the link whole or not at all, so no temp name and rename are needed.
+    if (this.symlinksWork) {
+      // The usual case, a snapshot being filled: nothing is there yet, and symlink() creates the link whole or fails
+      // with EEXIST, so it goes first — no lstat beforehand, no temp name and rename (one call fewer per file).
       try {
         await this.linkFs.symlink(target, linkPath);
         if (deferDirSync) this.unsyncedDirs.add(path.dirname(linkPath));
@@ -293,11 +290,15 @@ export class HfCache {
         return 'symlink';
       } catch (err) {
         const code = errnoCode(err) ?? '';
-        // EEXIST: something appeared meanwhile; the replacing path below deals with it.
+        // EEXIST: something is in the way; what it is decides below.
         if (LINKS_UNSUPPORTED.has(code)) this.symlinksWork = false;
         else if (code !== 'EEXIST') throw ioError(`Cannot link ${relPath}`, err, linkPath);
       }
     }
+
+    const existing = await lstatOrUndefined(linkPath);
+    if (existing?.isDirectory()) throw new MistudioError('Io', `Cannot link ${relPath}: a folder is in the way`, { path: linkPath });
+    if (existing?.isSymbolicLink() && (await fs.readlink(linkPath)) === target) return 'symlink';
     if (this.symlinksWork) {
       const temp = tempPathIn(this.repoDir(ref));
       try {
