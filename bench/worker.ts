@@ -39,8 +39,8 @@ function instrumentedOpen(stats: Record<string, number>): OpenPartialFile {
       stats[`${key}Calls`] = (stats[`${key}Calls`] ?? 0) + 1;
     }
   };
-  return async (filePath) => {
-    const file = await openPartialFile(filePath);
+  return async (filePath, start) => {
+    const file = await openPartialFile(filePath, start);
     const writev = file.writev?.bind(file);
     return {
       write: (data, position) => {

@@ -11,7 +11,7 @@ import { sharedTransferAgent } from './agent';
 import { fileSystemError, renameWithRetry } from './fileErrors';
 import { abandonBody, fileLabel, headerValue, openResponse, parseContentRange, repoPage, transientFromNetworkError, type OpenResponse } from './http';
 import { validateOptions } from './options';
-import { openPartialFile, type PartialFile } from './partialFile';
+import { openPartialFile, type PartialFile, type PartialStart } from './partialFile';
 import { PrefixHasher } from './prefixHasher';
 import { RangeJournalWriter, readRangeJournal, removeRangeJournal } from './rangeJournal';
 import { RangeSet, claimedBytes, planParts, validRanges } from './ranges';
@@ -43,14 +43,16 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   validateOptions(options);
   if (options.signal?.aborted) throw cancelled();
   const label = fileLabel(options.url);
+  // Nothing to resume from (no ranges from the caller, no range journal to read): the partial starts empty.
+  const start: PartialStart = options.resume === undefined && options.rangeJournalPath === undefined ? 'empty' : 'keep';
   let file: PartialFile;
   try {
     const open = options.openFile ?? openPartialFile;
-    file = await makingFolderIfMissing(path.dirname(options.partialPath), () => open(options.partialPath));
+    file = await makingFolderIfMissing(path.dirname(options.partialPath), () => open(options.partialPath, start));
   } catch (err) {
     throw fileSystemError(err, label, options.partialPath);
   }
-  const transfer = new FileTransfer(options, file, label);
+  const transfer = new FileTransfer(options, file, label, start);
   try {
     return await transfer.run();
   } finally {
@@ -120,6 +122,7 @@ class FileTransfer {
     private readonly options: DownloadFileOptions,
     private readonly file: PartialFile,
     private readonly label: string,
+    private readonly start: PartialStart,
   ) {
     this.master = linkAbort(options.signal);
     this.retry = resolveRetryPolicy(options.retry);
@@ -185,7 +188,7 @@ class FileTransfer {
     const claimed = resume !== undefined ? claimedBytes(resume.doneRanges) : 0;
     const ranges = resume !== undefined ? validRanges(resume.doneRanges, size) : undefined;
     const journalRanges = rangeJournalPath !== undefined ? await readRangeJournal(rangeJournalPath, size) : [];
-    const fileSize = await this.fileOp(() => this.file.size());
+    const fileSize = this.start === 'empty' ? 0 : await this.fileOp(() => this.file.size());
     const reaches = (rs: readonly ByteRange[]): boolean => fileSize >= Math.max(0, ...rs.map(([, end]) => end));
     const callerTrusted = ranges !== undefined && reaches(ranges);
     // Malformed or too-long caller ranges mean the partial is not what we think: start clean, journal included.

@@ -17,12 +17,18 @@ export interface PartialFile {
   close(): Promise<void>;
 }
 
-export type OpenPartialFile = (path: string) => Promise<PartialFile>;
+/**
+ * 'keep': the file as it is (its bytes may be resumed). 'empty': the caller keeps none of its bytes, and the opener
+ * must return it empty — a fresh download then needs no look at what an earlier run left.
+ */
+export type PartialStart = 'keep' | 'empty';
 
-/** Opens (creating if needed, never truncating) a partial file for positional reads and writes. */
-export const openPartialFile: OpenPartialFile = async (path) => {
+export type OpenPartialFile = (path: string, start: PartialStart) => Promise<PartialFile>;
+
+/** Opens (creating if needed) a partial file for positional reads and writes, emptied for 'empty'. */
+export const openPartialFile: OpenPartialFile = async (path, start) => {
   // Not 'a'/'a+': on Linux, append mode ignores the write position.
-  const handle = await fs.open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const handle = await fs.open(path, constants.O_RDWR | constants.O_CREAT | (start === 'empty' ? constants.O_TRUNC : 0), 0o644);
   return new FilePartial(handle);
 };
 

@@ -34,8 +34,8 @@ const weightsBlob = blobIdOf(repo.commits[0]!.files.find((f) => f.path === WEIGH
 function fullDisk(quota: number): { openFile: OpenPartialFile; failures: () => number } {
   let used = 0;
   let failures = 0;
-  const openFile: OpenPartialFile = async (file) => {
-    const real = await openPartialFile(file);
+  const openFile: OpenPartialFile = async (file, start) => {
+    const real = await openPartialFile(file, start);
     return {
       read: (into, position) => real.read(into, position),
       size: () => real.size(),
@@ -172,12 +172,12 @@ describe('disk full through the whole stack (Studio → download job → transfe
     let refused = 0;
     const first = await studio({
       transfer: {
-        openFile: async (file) => {
+        openFile: async (file, start) => {
           if (file.includes(weightsBlob)) {
             refused += 1;
             throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
           }
-          return openPartialFile(file);
+          return openPartialFile(file, start);
         },
       },
     });

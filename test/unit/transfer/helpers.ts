@@ -71,8 +71,8 @@ export function coveredBytes(ranges: readonly ByteRange[]): number {
 /** A real partial file whose writes fail with `code` once `allowBytes` bytes have been written. */
 export function failingWrites(allowBytes: number, code = 'ENOSPC'): { open: OpenPartialFile; written: () => number } {
   let written = 0;
-  const open: OpenPartialFile = async (filePath) => {
-    const real = await openPartialFile(filePath);
+  const open: OpenPartialFile = async (filePath, start) => {
+    const real = await openPartialFile(filePath, start);
     const wrapped: PartialFile = {
       write: async (data, position) => {
         if (written + data.length > allowBytes) {

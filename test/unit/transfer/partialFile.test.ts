@@ -12,7 +12,7 @@ describe('openPartialFile', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('writev puts many chunks back to back at a position, around bytes already there', async () => {
-    const file = await openPartialFile(path.join(dir, 'x.incomplete'));
+    const file = await openPartialFile(path.join(dir, 'x.incomplete'), 'keep');
     try {
       await file.write(Buffer.from('0123456789'), 0);
       const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1000 + i, 97 + (i % 26)));
@@ -27,8 +27,22 @@ describe('openPartialFile', () => {
     }
   });
 
+  it("'empty' opens a file an earlier run left as empty, 'keep' as it is", async () => {
+    const leftover = path.join(dir, 'left.incomplete');
+    fs.writeFileSync(leftover, 'bytes from an earlier run');
+    const kept = await openPartialFile(leftover, 'keep');
+    expect(await kept.size()).toBe(25);
+    await kept.close();
+    const emptied = await openPartialFile(leftover, 'empty');
+    expect(await emptied.size()).toBe(0);
+    await emptied.close();
+    const created = await openPartialFile(path.join(dir, 'new.incomplete'), 'empty');
+    expect(await created.size()).toBe(0);
+    await created.close();
+  });
+
   it('writev of subarrays writes only their bytes', async () => {
-    const file = await openPartialFile(path.join(dir, 'y.incomplete'));
+    const file = await openPartialFile(path.join(dir, 'y.incomplete'), 'keep');
     try {
       const big = Buffer.from('abcdefghijklmnopqrstuvwxyz');
       await file.writev!([big.subarray(2, 5), big.subarray(20)], 0);

@@ -111,7 +111,7 @@ describe('redirects', () => {
     });
     const finalPath = path.join(tmp.dir, 'file.bin');
     // Resume from 100 000 so every hop carries a Range header.
-    const partial = await openPartialFile(`${finalPath}.incomplete`);
+    const partial = await openPartialFile(`${finalPath}.incomplete`, 'keep');
     await partial.write(CONTENT.subarray(0, 100_000), 0);
     await partial.close();
     await downloadFile({ ...target(), url: `${s.url}/org/repo/resolve/main/file.bin`, token: 'hf_secret', resume: { doneRanges: [[0, 100_000]] } });
@@ -166,7 +166,7 @@ describe('Content-Range validation', () => {
       res.end(CONTENT.subarray(0, 10));
     });
     const t = target();
-    const partial = await openPartialFile(t.partialPath);
+    const partial = await openPartialFile(t.partialPath, 'keep');
     await partial.write(CONTENT.subarray(0, 50), 0);
     await partial.close();
     const error = await downloadFile({ ...t, url: `${s.url}/f`, resume: { doneRanges: [[0, 50]] } }).catch((e: unknown) => e);
@@ -181,7 +181,7 @@ describe('Content-Range validation', () => {
       res.end(CONTENT.subarray(50, 60));
     });
     const t = target();
-    const partial = await openPartialFile(t.partialPath);
+    const partial = await openPartialFile(t.partialPath, 'keep');
     await partial.write(CONTENT.subarray(0, 50), 0);
     await partial.close();
     const error = await downloadFile({ ...t, url: `${s.url}/f`, resume: { doneRanges: [[0, 50]] } }).catch((e: unknown) => e);
@@ -198,7 +198,7 @@ describe('Content-Range validation', () => {
       res.end(CONTENT.subarray(start, end + 1));
     });
     const t = target();
-    const partial = await openPartialFile(t.partialPath);
+    const partial = await openPartialFile(t.partialPath, 'keep');
     await partial.write(CONTENT.subarray(0, 1), 0);
     await partial.close();
     await downloadFile({ ...t, url: `${s.url}/f`, resume: { doneRanges: [[0, 1]] } });
