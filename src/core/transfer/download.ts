@@ -43,8 +43,9 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   validateOptions(options);
   if (options.signal?.aborted) throw cancelled();
   const label = fileLabel(options.url);
-  // Nothing to resume from (no ranges from the caller, no range journal to read): the partial starts empty.
-  const start: PartialStart = options.resume === undefined && options.rangeJournalPath === undefined ? 'empty' : 'keep';
+  // Nothing to resume from (no bytes the caller kept, no range journal to read): the partial starts empty.
+  const callerKeepsNothing = options.resume === undefined || options.resume.doneRanges.length === 0;
+  const start: PartialStart = callerKeepsNothing && options.rangeJournalPath === undefined ? 'empty' : 'keep';
   let file: PartialFile;
   try {
     const open = options.openFile ?? openPartialFile;

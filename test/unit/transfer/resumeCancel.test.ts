@@ -194,6 +194,14 @@ describe('resume from a checkpoint (after a kill or pause)', () => {
     expect(readIfExists(options.finalPath)?.equals(WEIGHTS)).toBe(true);
   });
 
+  it('ignores junk left in a partial when the caller kept no ranges (what a download job passes for a new file)', async () => {
+    const options = { ...optionsFor(hub, tmp.dir, 'weights.bin'), resume: { doneRanges: [] } };
+    fs.mkdirSync(`${tmp.dir}/blobs`, { recursive: true });
+    fs.writeFileSync(options.partialPath, Buffer.alloc(WEIGHTS.length + 999, 0xaa));
+    await downloadFile(options);
+    expect(readIfExists(options.finalPath)?.equals(WEIGHTS)).toBe(true);
+  });
+
   it('ignores junk left in a partial whose range journal is gone (the partial is kept open, then emptied)', async () => {
     const options = { ...optionsFor(hub, tmp.dir, 'weights.bin'), rangeJournalPath: `${tmp.dir}/blobs/weights.ranges` };
     fs.mkdirSync(`${tmp.dir}/blobs`, { recursive: true });
