@@ -64,16 +64,9 @@ function cpuNote(size: number, runs: readonly Measured[]): string {
   return `${perGiB(size, spread(runs.map((m) => m.cpuMs)).median)} CPU-s`;
 }
 
-function count(runs: readonly Measured[], key: string): string {
-  return spread(runs.map((m) => m.io?.[key] ?? 0)).median.toFixed(0);
-}
-
-function bytesNote(runs: readonly Measured[], key: string): string {
-  return mib(spread(runs.map((m) => m.io?.[key] ?? 0)).median);
-}
-
-function ioNote(runs: readonly Measured[], op: string): string {
-  return ms(spread(runs.map((m) => m.io?.[`${op}Ms`] ?? 0)).median);
+/** The median over runs of one of our disk-call counters (bench/worker.ts's instrumented partial). */
+function ioMedian(runs: readonly Measured[], key: string): number {
+  return spread(runs.map((m) => m.io?.[key] ?? 0)).median;
 }
 
 export const largeFile: Scenario = {
@@ -145,7 +138,7 @@ export const largeFile: Scenario = {
       pass: r.median >= 0.95,
       notes: [
         `Both start from the Hub resolve URL, follow the 302 to the CDN origin and write to the same disk. curl: \`curl -sS -L -o FILE URL\`, timed by its own \`time_total\`. Ours: \`downloadFile\` (default 8 connections, sha256 verified while streaming, fsync + rename) in a fresh Node process, timed from the call to its return. Ratio = curl time / our time per run (order alternated, \`sync\` between runs).`,
-        `CPU per GiB (user + system, medians): ours ${cpuNote(size, ours)} verified, ${cpuNote(size, unverified)} without verification; curl ${cpuNote(size, theirs)}; the fake hub serving ours ${perGiB(size, spread(ours.map((m) => m.hubCpuMs)).median)} CPU-s. Our disk calls (medians, wall time summed over overlapping calls): writes ${ioNote(ours, 'write')} in ${count(ours, 'writeCalls')} calls, reads back for hashing ${ioNote(ours, 'read')} (${bytesNote(ours, 'readBytes')}), fsync ${ioNote(ours, 'sync')}.`,
+        `CPU per GiB (user + system, medians): ours ${cpuNote(size, ours)} verified, ${cpuNote(size, unverified)} without verification; curl ${cpuNote(size, theirs)}; the fake hub serving ours ${perGiB(size, spread(ours.map((m) => m.hubCpuMs)).median)} CPU-s. Our disk calls (medians, wall time summed over overlapping calls): writes ${ms(ioMedian(ours, 'writeMs'))} in ${ioMedian(ours, 'writeCalls').toFixed(0)} calls, reads back for hashing ${ms(ioMedian(ours, 'readMs'))} (${mib(ioMedian(ours, 'readBytes'))}), fsync ${ms(ioMedian(ours, 'syncMs'))}.`,
       ],
     }];
   },

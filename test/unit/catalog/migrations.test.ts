@@ -8,12 +8,8 @@ import { CATALOG_APPLICATION_ID, CATALOG_MIGRATIONS, ensureDerivedIndexes, readU
 import { isMistudioError } from '../../../src/core/errors';
 import { makeTempDir, openFile, wasmPath } from './helpers';
 
-function tableNames(db: Database): string[] {
-  return (db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]?.values ?? []).map((v) => String(v[0]));
-}
-
-function indexNames(db: Database): string[] {
-  return (db.exec("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")[0]?.values ?? []).map((v) => String(v[0]));
+function schemaNames(db: Database, type: 'table' | 'index'): string[] {
+  return (db.exec(`SELECT name FROM sqlite_master WHERE type = '${type}' ORDER BY name`)[0]?.values ?? []).map((v) => String(v[0]));
 }
 
 function columnNames(db: Database, table: string): string[] {
@@ -64,7 +60,7 @@ describe('catalog migrations', () => {
     expect(runMigrations(db, CATALOG_MIGRATIONS)).toEqual(CATALOG_MIGRATIONS.map((m) => m.version));
     expect(readUserVersion(db)).toBe(CATALOG_SCHEMA_VERSION);
     expect(db.exec('PRAGMA application_id')[0]?.values[0]?.[0]).toBe(CATALOG_APPLICATION_ID);
-    expect(tableNames(db)).toEqual(['entries', 'entry_files', 'jobs', 'sync_state']);
+    expect(schemaNames(db, 'table')).toEqual(['entries', 'entry_files', 'jobs', 'sync_state']);
     // Running again is a no-op.
     expect(runMigrations(db, CATALOG_MIGRATIONS)).toEqual([]);
     db.close();
@@ -83,7 +79,7 @@ describe('catalog migrations', () => {
     expect(runMigrations(fresh, [...CATALOG_MIGRATIONS, addNotes, addTags])).toEqual([...CATALOG_MIGRATIONS.map((m) => m.version), v + 1, v + 2]);
     expect(applied).toEqual([v + 1, v + 2]);
     expect(columnNames(fresh, 'entries')).toContain('notes');
-    expect(tableNames(fresh)).toContain('tags');
+    expect(schemaNames(fresh, 'table')).toContain('tags');
     db.close();
     fresh.close();
   });
@@ -99,7 +95,7 @@ describe('catalog migrations', () => {
     expect(isMistudioError(error, 'CatalogCorrupt')).toBe(true);
     expect((error as Error).message).toMatch(new RegExp(`schema ${v + 2} .*disk gremlin`));
     expect(readUserVersion(db)).toBe(v + 1);
-    expect(tableNames(db)).not.toContain('doomed');
+    expect(schemaNames(db, 'table')).not.toContain('doomed');
     expect(columnNames(db, 'entries')).toContain('notes');
     expect(columnNames(db, 'entries')).not.toContain('doomed_col');
     db.close();
@@ -151,7 +147,7 @@ describe('catalog migrations', () => {
 
       const db = new SQL.Database(fs.readFileSync(file));
       expect(readUserVersion(db)).toBe(v + 2);
-      expect(tableNames(db)).toContain('tags');
+      expect(schemaNames(db, 'table')).toContain('tags');
       db.close();
 
       // From the intermediate version only the last step runs.
@@ -174,7 +170,7 @@ describe('catalog migrations', () => {
 
       const { catalog, warnings } = await openFile(file);
       const saved = new SQL.Database(fs.readFileSync(file));
-      expect(indexNames(saved)).toContain('entries_in_name_order');
+      expect(schemaNames(saved, 'index')).toContain('entries_in_name_order');
       expect(readUserVersion(saved)).toBe(CATALOG_SCHEMA_VERSION);
       saved.close();
       expect(catalog.search({ text: 'org/m' }).items.map((e) => e.id)).toEqual([id]);
